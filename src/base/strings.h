@@ -1,0 +1,22 @@
+// Small string helpers the standard library lacks in C++20.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace berth {
+
+std::vector<std::string> split(std::string_view s, char sep);
+// Splits at the first `sep`; second is empty and found is false when absent.
+struct SplitPair {
+  std::string first, second;
+  bool found = false;
+};
+SplitPair split_once(std::string_view s, char sep);
+std::string join(const std::vector<std::string>& parts, std::string_view sep);
+std::string_view trim(std::string_view s);
+std::string to_lower(std::string_view s);
+bool is_hex(std::string_view s);
+
+}  // namespace berth
