@@ -1,0 +1,90 @@
+#include "metadata/schema.h"
+
+#include <string>
+
+#include "metadata/db.h"
+
+namespace berth::metadata {
+
+namespace {
+
+constexpr std::string_view kV1 = R"sql(
+CREATE TABLE images (
+  id TEXT PRIMARY KEY,          -- config digest, sha256:<hex>
+  manifest_digest TEXT,         -- may be NULL (built or loaded without a manifest)
+  config TEXT NOT NULL,         -- raw config JSON
+  top_layer TEXT,               -- chain id of the top layer; NULL for an image without layers
+  size INTEGER NOT NULL,
+  created INTEGER NOT NULL,     -- unix nanos, from the config
+  loaded_at INTEGER NOT NULL,   -- unix nanos, when stored
+  parent TEXT,                  -- parent image id (images -a, build cache)
+  labels TEXT                   -- unused for now, NULL
+);
+CREATE INDEX images_parent ON images(parent);
+CREATE INDEX images_top_layer ON images(top_layer);
+
+CREATE TABLE tags (
+  name TEXT PRIMARY KEY,        -- full normalized reference: docker.io/library/busybox:latest
+  image_id TEXT NOT NULL REFERENCES images(id)
+);
+CREATE INDEX tags_image_id ON tags(image_id);
+
+CREATE TABLE repo_digests (
+  name TEXT NOT NULL,           -- docker.io/library/busybox@sha256:<hex>
+  image_id TEXT NOT NULL REFERENCES images(id),
+  PRIMARY KEY (name, image_id)
+);
+CREATE INDEX repo_digests_image_id ON repo_digests(image_id);
+
+CREATE TABLE layers (
+  chain_id TEXT PRIMARY KEY,
+  diff_id TEXT NOT NULL,
+  parent TEXT REFERENCES layers(chain_id),  -- NULL for a base layer
+  dir INTEGER UNIQUE NOT NULL,              -- layers/<dir>/diff
+  size INTEGER NOT NULL,                    -- bytes of the extracted diff
+  refs INTEGER NOT NULL DEFAULT 0,          -- see snapshot/layer_store.h for the model
+  compressed_digest TEXT,                   -- blob that produced it, if known
+  created INTEGER NOT NULL                  -- unix nanos
+);
+CREATE INDEX layers_parent ON layers(parent);
+
+CREATE TABLE sequences (
+  name TEXT PRIMARY KEY,
+  value INTEGER NOT NULL
+);
+)sql";
+
+constexpr Migration kMigrations[] = {
+    {"images, tags, repo_digests, layers, sequences", kV1},
+};
+
+}  // namespace
+
+std::span<const Migration> migrations() { return kMigrations; }
+
+Status migrate(Db& db) {
+  const int target = static_cast<int>(migrations().size());
+  auto too_new = [&](int v) {
+    return failed_precondition("database schema version " + std::to_string(v) +
+                               " is newer than this berth supports (" + std::to_string(target) +
+                               ")");
+  };
+  // Read first without the write lock: the common case (up to date) must not serialize opens.
+  BERTH_ASSIGN_OR_RETURN(int v, db.schema_version());
+  if (v == target) return {};
+  if (v > target) return too_new(v);
+
+  BERTH_ASSIGN_OR_RETURN(Tx tx, db.begin());
+  // Another process may have migrated between the read above and taking the lock.
+  BERTH_ASSIGN_OR_RETURN(v, db.schema_version());
+  if (v > target) return too_new(v);
+  for (int i = v; i < target; ++i) {
+    const Migration& m = migrations()[static_cast<size_t>(i)];
+    BERTH_TRY_CTX(db.exec(m.sql),
+                  "migration " + std::to_string(i + 1) + " (" + std::string(m.description) + ")");
+  }
+  BERTH_TRY(db.exec("PRAGMA user_version = " + std::to_string(target)));
+  return tx.commit();
+}
+
+}  // namespace berth::metadata
