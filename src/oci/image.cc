@@ -132,6 +132,7 @@ Result<ImageConfig> parse_image_config(std::string_view bytes) {
     ImageConfig c;
     c.created = str_at(j, "created");
     c.author = str_at(j, "author");
+    c.comment = str_at(j, "comment");
     c.architecture = str_at(j, "architecture");
     c.os = str_at(j, "os");
     c.variant = str_at(j, "variant");
@@ -162,6 +163,7 @@ std::string serialize_image_config(const ImageConfig& c) {
   Json j = Json::object();
   if (!c.created.empty()) j["created"] = c.created;
   if (!c.author.empty()) j["author"] = c.author;
+  if (!c.comment.empty()) j["comment"] = c.comment;
   j["architecture"] = c.architecture;
   if (!c.variant.empty()) j["variant"] = c.variant;
   j["os"] = c.os;

@@ -68,6 +68,7 @@ struct HistoryEntry {
 struct ImageConfig {
   std::string created;  // RFC 3339, may be empty
   std::string author;
+  std::string comment;  // Docker's top-level comment (import -m, commit -m)
   std::string architecture;
   std::string os;
   std::string variant;

@@ -1,0 +1,24 @@
+// Registration functions of the command files; cli/commands/image.cc wires them into both the
+// top-level names (`images`, `rmi`) and the `image` group (`image ls`, `image rm`).
+#pragma once
+
+#include <string>
+
+#include "cli/cli.h"
+
+namespace berth::cli {
+
+void add_images(CLI::App* parent, const std::string& name, Cli& cli);
+void add_history(CLI::App* parent, Cli& cli);
+void add_rmi(CLI::App* parent, const std::string& name, Cli& cli);
+void add_tag(CLI::App* parent, Cli& cli);
+void add_image_prune(CLI::App* parent, Cli& cli);
+void add_inspect(CLI::App* parent, Cli& cli, bool images_only);
+void add_import(CLI::App* parent, Cli& cli);
+void add_save(CLI::App* parent, Cli& cli);
+void add_load(CLI::App* parent, Cli& cli);
+
+// "7 minutes ago" for a unix-nanos time.
+std::string created_since(int64_t unix_nanos);
+
+}  // namespace berth::cli

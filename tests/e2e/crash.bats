@@ -1,0 +1,105 @@
+#!/usr/bin/env bats
+# Crash safety and hostile input: a killed load, a truncated or forged archive, tar breakouts.
+
+load helpers
+
+setup_file() {
+  berth_setup_file
+  berth import -c 'CMD ["sh"]' "$BUSYBOX_TAR" busybox:latest >/dev/null
+  berth save -o "$BERTH_TEST_ROOT/good.tar" busybox:latest
+  berth rmi busybox:latest >/dev/null
+  berth import "$BUSYBOX_TAR" keep:1 >/dev/null
+}
+teardown_file() { berth_teardown_file; }
+
+state() {
+  { berth images -a --no-trunc --format '{{.ID}} {{.Repository}}:{{.Tag}}'; ls "$BERTH_TEST_ROOT/blobs/sha256" | sort; } 
+}
+
+@test "SIGKILL in the middle of load leaves no half image, and system check cleans up" {
+  before=$(state)
+  fifo="$BERTH_TEST_ROOT/load.fifo"
+  mkfifo "$fifo"
+  "$BERTH" --root "$BERTH_TEST_ROOT" load -i "$fifo" &
+  pid=$!
+  # Feed half the archive, then kill the loader while it waits for the rest.
+  size=$(stat -c %s "$BERTH_TEST_ROOT/good.tar")
+  { head -c $((size / 2)) "$BERTH_TEST_ROOT/good.tar"; sleep 2; } > "$fifo" &
+  feeder=$!
+  sleep 1
+  kill -9 "$pid"
+  wait "$pid" || true
+  kill "$feeder" 2>/dev/null || true
+  wait "$feeder" 2>/dev/null || true
+  run berth images --format '{{.Repository}}:{{.Tag}}'
+  [ "$output" = "keep:1" ]
+  run berth system check
+  expect_status 0
+  [[ "$output" == *"store is consistent"* ]]
+  [ "$(state)" = "$before" ]
+}
+
+@test "a truncated archive is refused and changes nothing" {
+  before=$(state)
+  head -c 20000 "$BERTH_TEST_ROOT/good.tar" > "$BERTH_TEST_ROOT/trunc.tar"
+  run berth load -i "$BERTH_TEST_ROOT/trunc.tar"
+  expect_status 1
+  [[ "$output" == Error:* ]]
+  berth system check >/dev/null
+  [ "$(state)" = "$before" ]
+}
+
+@test "an archive whose blob does not match its digest is refused" {
+  before=$(state)
+  d="$BERTH_TEST_ROOT/forged"
+  mkdir -p "$d" && tar -C "$d" -xf "$BERTH_TEST_ROOT/good.tar"
+  cfg=$(python3 -c 'import json;print(json.load(open("'"$d"'/manifest.json"))[0]["Config"])')
+  # Same length, one byte changed: only the digest check can catch it.
+  python3 - "$d/$cfg" <<'PY'
+import sys
+p = sys.argv[1]
+b = bytearray(open(p, 'rb').read())
+i = b.index(b'"sh"')
+b[i+1:i+3] = b'zz'
+open(p, 'wb').write(bytes(b))
+PY
+  tar -C "$d" -cf "$BERTH_TEST_ROOT/forged.tar" .
+  run berth load -i "$BERTH_TEST_ROOT/forged.tar"
+  expect_status 1
+  [[ "$output" == *"digest mismatch"* ]]
+  berth system check >/dev/null
+  [ "$(state)" = "$before" ]
+}
+
+@test "import refuses tar breakouts and writes nothing outside the layer" {
+  out="$BERTH_TEST_ROOT/outside"
+  mkdir -p "$out"
+  python3 - "$BERTH_TEST_ROOT" "$out" <<'PY'
+import io, sys, tarfile
+root, outside = sys.argv[1], sys.argv[2]
+def tar(name, members):
+    with tarfile.open(f"{root}/{name}.tar", "w") as t:
+        for m, data in members:
+            t.addfile(m, io.BytesIO(data) if data is not None else None)
+def f(name, data=b"pwned"):
+    ti = tarfile.TarInfo(name); ti.size = len(data); return (ti, data)
+def link(name, target, kind=tarfile.SYMTYPE):
+    ti = tarfile.TarInfo(name); ti.type = kind; ti.linkname = target; return (ti, None)
+tar("dotdot", [f("../../../../../../" + outside.lstrip("/") + "/dotdot")])
+tar("symlink", [link("escape", outside), f("escape/through-symlink")])
+tar("hardlink", [link("hl", "../../../../../../etc/passwd", tarfile.LNKTYPE)])
+PY
+  run berth import "$BERTH_TEST_ROOT/dotdot.tar" evil:1
+  expect_status 1
+  [[ "$output" == *"path escapes the layer root"* ]]
+  run berth import "$BERTH_TEST_ROOT/symlink.tar" evil:2
+  run berth import "$BERTH_TEST_ROOT/hardlink.tar" evil:3
+  expect_status 1
+  [[ "$output" == *"hl"* ]]
+  [ -z "$(ls -A "$out")" ]
+  run berth images --format '{{.Repository}}:{{.Tag}}'
+  [[ "$output" != *evil:1* ]]
+  [[ "$output" != *evil:3* ]]
+  run berth system check
+  expect_status 0
+}
