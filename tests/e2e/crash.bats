@@ -103,3 +103,26 @@ PY
   run berth system check
   expect_status 0
 }
+
+@test "concurrent berth processes importing, tagging and loading keep the store consistent" {
+  pids=()
+  for i in 1 2 3 4; do
+    "$BERTH" --root "$BERTH_TEST_ROOT" import -c "LABEL n=$i" "$BUSYBOX_TAR" "par:$i" >/dev/null &
+    pids+=($!)
+  done
+  "$BERTH" --root "$BERTH_TEST_ROOT" load -i "$BERTH_TEST_ROOT/good.tar" >/dev/null &
+  pids+=($!)
+  for p in "${pids[@]}"; do wait "$p"; done
+  run berth images --format '{{.Repository}}:{{.Tag}}' --filter reference='par'
+  expect_status 0
+  [ "$(sort <<<"$output" | tr '\n' ' ')" = "par:1 par:2 par:3 par:4 " ]
+  [ "$(berth images --no-trunc --format '{{.ID}}' --filter reference=par | sort -u | wc -l)" -eq 4 ]
+  # Every image here was made from the same tarball: they all share one extracted layer.
+  [ "$(ls "$BERTH_TEST_ROOT/layers" | grep -c '^[0-9]')" -eq 1 ]
+  run berth system check
+  expect_status 0
+  [[ "$output" == *"store is consistent"* ]]
+  for i in 1 2 3 4; do
+    [ "$(berth inspect --format '{{index .Config.Labels "n"}}' "par:$i")" = "$i" ]
+  done
+}
