@@ -112,10 +112,11 @@ Status apply_change(oci::RunConfig& rc, std::string_view line) {
     rc.entrypoint = command_value(args);
   } else if (instr == "env") {
     BERTH_ASSIGN_OR_RETURN(auto kvs, parse_key_values(args, true));
-    for (auto& [k, v] : kvs) {
-      std::string entry = k + "=" + v;
+    for (auto& kv : kvs) {
+      std::string prefix = kv.first + "=";
+      std::string entry = prefix + kv.second;
       auto it = std::find_if(rc.env.begin(), rc.env.end(), [&](const std::string& e) {
-        return e.rfind(k + "=", 0) == 0;
+        return e.rfind(prefix, 0) == 0;
       });
       if (it != rc.env.end()) *it = entry;
       else rc.env.push_back(entry);
