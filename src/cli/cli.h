@@ -54,6 +54,7 @@ class Cli {
 // Each command file registers its subcommands under `parent`.
 void register_image_commands(CLI::App& app, Cli& cli);
 void register_system_commands(CLI::App& app, Cli& cli);
+void register_container_commands(CLI::App& app, Cli& cli);
 
 // "See 'berth images --help'." naming the command path of `app`.
 std::string command_path(const CLI::App* app);

@@ -14,6 +14,7 @@
 #include "base/unique_fd.h"
 #include "image/import.h"
 #include "image/store.h"
+#include "engine/container.h"
 
 namespace berth::engine {
 
@@ -94,6 +95,24 @@ class Engine {
   // Returns the lines to print: "Loaded image: busybox:latest" / "Loaded image ID: sha256:...".
   Result<std::vector<std::string>> load_images(int in_fd);
 
+  // containers (containers.cc)
+  // Creates the record and its bundle directory (containers/<id>/): config.json (the OCI spec),
+  // upper/, work/, rootfs/, hostname, hosts, resolv.conf. Name conflicts are refused.
+  Result<ContainerRecord> create_container(const RunRequest& req);
+  // Starts the container and supervises it from this process until it exits, forwarding signals;
+  // returns Docker's exit status. With req.remove the container is removed afterwards.
+  Result<int> run_attached(const ContainerRecord& c, const RunRequest& req);
+  Result<std::vector<ContainerRecord>> list_containers();
+  // By full id, unique id prefix or name. "No such container: <x>".
+  Result<ContainerRecord> find_container(std::string_view name_or_id);
+  Status remove_container(std::string_view name_or_id, bool force);
+  // Sends `sig` to a running container's first process.
+  Status kill_container(std::string_view name_or_id, int sig);
+  // SIGTERM (or the image's StopSignal), then SIGKILL after `timeout_s`.
+  Status stop_container(std::string_view name_or_id, int timeout_s);
+  // Removes every stopped container; returns their ids.
+  Result<std::vector<std::string>> prune_containers();
+
   // system
   Result<std::vector<DfRow>> disk_usage();
   Result<CheckReport> check(bool repair);
@@ -106,6 +125,9 @@ class Engine {
   // Writers of new data hold the store lock shared; garbage collection holds it exclusive, so it
   // never deletes a blob that a concurrent load has written but not yet recorded.
   Result<UniqueFd> lock_store(bool exclusive);
+  Status save_container_state(const ContainerRecord& c);
+  Status delete_container_record(const ContainerRecord& c);
+  std::string container_dir(const std::string& id) const;
 
   Options opts_;
   std::unique_ptr<image::Store> store_;

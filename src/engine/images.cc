@@ -201,8 +201,28 @@ Result<std::vector<DeleteEvent>> Engine::remove_image(std::string_view name, boo
     if (repos.size() > 1 && !force)
       return conflict("conflict: unable to delete " + img.short_id() +
                       " (must be forced) - image is referenced in multiple repositories");
-  } else {
+  }
+  // Containers keep their image: a running one always, a stopped one unless forced.
+  const ContainerRecord* user = nullptr;
+  BERTH_ASSIGN_OR_RETURN(auto containers, list_containers());
+  for (const auto& c : containers)
+    if (c.image_id == img.id && (!user || c.state == "running")) user = &c;
+  if (by_id && user) {
+    if (user->state == "running")
+      return conflict("conflict: unable to delete " + img.short_id() +
+                      " (cannot be forced) - image is being used by running container " +
+                      user->id.substr(0, 12));
+    if (!force)
+      return conflict("conflict: unable to delete " + img.short_id() +
+                      " (must be forced) - image is being used by stopped container " +
+                      user->id.substr(0, 12));
+  }
+  if (!by_id) {
     BERTH_ASSIGN_OR_RETURN(auto ref, image::parse_docker_ref(given));
+    if (user && !force && img.tags.size() <= 1)
+      return conflict("conflict: unable to remove repository reference \"" + given +
+                      "\" (must force) - container " + user->id.substr(0, 12) +
+                      " is using its referenced image " + img.short_id());
     std::string key = ref.has_digest() ? ref.name() + "@" + ref.digest->str() : ref.string();
     BERTH_TRY(store_->untag(key));
     events.push_back({"Untagged", ref.familiar_string()});

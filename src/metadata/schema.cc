@@ -54,8 +54,31 @@ CREATE TABLE sequences (
 );
 )sql";
 
+// Containers. image_id is not a foreign key: `rmi -f` may delete an image a stopped container
+// still runs on (the container keeps its layers through top_layer's reference, as Docker does).
+constexpr std::string_view kV2 = R"sql(
+CREATE TABLE containers (
+  id TEXT PRIMARY KEY,            -- 64 hex
+  name TEXT UNIQUE NOT NULL,      -- without Docker's leading '/'
+  image_id TEXT NOT NULL,
+  image_ref TEXT NOT NULL,        -- as the user typed it: "busybox"
+  top_layer TEXT,                 -- chain id the container holds a reference on
+  created INTEGER NOT NULL,       -- unix nanos
+  config TEXT NOT NULL,           -- JSON: Config, HostConfig, spec inputs
+  state TEXT NOT NULL,            -- created|running|paused|restarting|removing|exited|dead
+  pid INTEGER NOT NULL DEFAULT 0,
+  exit_code INTEGER NOT NULL DEFAULT 0,
+  started_at INTEGER NOT NULL DEFAULT 0,
+  finished_at INTEGER NOT NULL DEFAULT 0,
+  oom_killed INTEGER NOT NULL DEFAULT 0,
+  error TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX containers_image_id ON containers(image_id);
+)sql";
+
 constexpr Migration kMigrations[] = {
     {"images, tags, repo_digests, layers, sequences", kV1},
+    {"containers", kV2},
 };
 
 }  // namespace

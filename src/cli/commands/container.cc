@@ -1,0 +1,332 @@
+// `run` (attached), `ps` / `container ls`, `rm`, `stop`, `kill`, `container prune`.
+#include <csignal>
+#include <ctime>
+#include <map>
+
+#include "base/strings.h"
+#include "cli/commands/commands.h"
+#include "format/units.h"
+#include "runtime/cgroup.h"
+#include "runtime/launcher.h"
+#include "runtime/spec.h"
+
+namespace berth::cli {
+namespace {
+
+struct RunFlags {
+  engine::RunRequest req;
+  std::string memory, memory_swap, shm_size, cpus, user, workdir, hostname;
+  std::optional<std::string> entrypoint;
+  bool tty = false, detach = false;
+  int64_t pids_limit = 0, cpu_shares = 0;
+};
+
+Result<int64_t> size_flag(const std::string& flag, const std::string& v) {
+  if (v == "-1") return -1;
+  auto r = format::parse_ram_size(v);
+  if (!r.ok()) return invalid_argument("invalid argument \"" + v + "\" for \"" + flag + "\" flag: " +
+                                       r.error().message());
+  return r;
+}
+
+Status fill_options(RunFlags& f) {
+  auto& o = f.req.options;
+  if (!f.memory.empty()) { BERTH_ASSIGN_OR_RETURN(o.memory, size_flag("-m, --memory", f.memory)); }
+  if (!f.memory_swap.empty()) {
+    BERTH_ASSIGN_OR_RETURN(o.memory_swap, size_flag("--memory-swap", f.memory_swap));
+  }
+  if (!f.shm_size.empty()) {
+    BERTH_ASSIGN_OR_RETURN(o.shm_size, size_flag("--shm-size", f.shm_size));
+  }
+  if (!f.cpus.empty()) { BERTH_ASSIGN_OR_RETURN(o.nano_cpus, runtime::parse_cpus(f.cpus)); }
+  if (f.pids_limit != 0) o.pids_limit = f.pids_limit;
+  o.cpu_shares = f.cpu_shares;
+  o.user = f.user;
+  o.working_dir = f.workdir;
+  o.hostname = f.hostname;
+  if (f.entrypoint) o.entrypoint = std::vector<std::string>{*f.entrypoint};
+  o.host_cpus = runtime::host_cpu_count();
+  return {};
+}
+
+void run_run(Cli& cli, RunFlags& f, const std::vector<std::string>& rest) {
+  if (rest.empty()) {
+    cli.err << "\"berth run\" requires at least 1 argument.\nSee 'berth run --help'.\n";
+    cli.exit_code = 125;
+    return;
+  }
+  if (f.tty || f.detach)
+    return cli.fail(unimplemented(std::string(f.tty ? "-t (a pseudo-terminal)" : "-d (detached)") +
+                                  " needs the container monitor, which is not in this berth "
+                                  "yet; run attached without it"),
+                    125);
+  f.req.image = rest[0];
+  f.req.options.command.assign(rest.begin() + 1, rest.end());
+  auto st = fill_options(f);
+  if (!st.ok()) return cli.fail(st.error(), 125);
+  auto eng = cli.engine();
+  if (!eng.ok()) return cli.fail(eng.error(), 125);
+  auto c = (*eng)->create_container(f.req);
+  if (!c.ok()) return cli.fail(c.error(), 125);
+  auto code = (*eng)->run_attached(*c, f.req);
+  if (!code.ok()) return cli.fail(code.error(), runtime::exit_code_for(code.error()));
+  cli.exit_code = *code;
+}
+
+std::string ellipsis(const std::string& s, size_t n) {
+  return s.size() <= n ? s : s.substr(0, n - 1) + "…";
+}
+
+std::string status_text(const engine::ContainerRecord& c, int64_t now_s) {
+  if (c.state == "running")
+    return "Up " + format::human_duration(now_s - c.started_at / 1000000000);
+  if (c.state == "created") return "Created";
+  if (c.state == "exited")
+    return "Exited (" + std::to_string(c.exit_code) + ") " +
+           format::time_ago(c.finished_at / 1000000000, now_s);
+  return c.state;
+}
+
+struct PsFlags {
+  bool all = false, quiet = false, no_trunc = false, latest = false, size = false;
+  int last = -1;
+  std::vector<std::string> filters;
+  std::string format;
+};
+
+bool ps_filter_match(const engine::ContainerRecord& c, const std::vector<std::string>& filters) {
+  for (const auto& f : filters) {
+    auto kv = split_once(f, '=');
+    if (kv.first == "status" && c.state != kv.second) return false;
+    if (kv.first == "name" && c.name.find(kv.second) == std::string::npos) return false;
+    if (kv.first == "id" && c.id.rfind(kv.second, 0) != 0) return false;
+    if (kv.first == "exited" && (c.state != "exited" || std::to_string(c.exit_code) != kv.second))
+      return false;
+    if (kv.first == "ancestor" && c.image_ref != kv.second && c.image_id.find(kv.second) == std::string::npos)
+      return false;
+    if (kv.first == "label") {
+      auto conf = nlohmann::json::parse(c.config, nullptr, false);
+      auto lkv = split_once(kv.second, '=');
+      if (conf.is_discarded() || !conf["Labels"].contains(lkv.first)) return false;
+      if (lkv.found && conf["Labels"][lkv.first] != lkv.second) return false;
+    }
+  }
+  return true;
+}
+
+void run_ps(Cli& cli, const PsFlags& f) {
+  auto eng = cli.engine();
+  if (!eng.ok()) return cli.fail(eng.error());
+  for (const auto& fl : f.filters) {
+    auto k = split_once(fl, '=').first;
+    if (k != "status" && k != "name" && k != "id" && k != "exited" && k != "ancestor" &&
+        k != "label")
+      return cli.fail(invalid_argument("invalid filter '" + k + "'"));
+  }
+  auto all = (*eng)->list_containers();
+  if (!all.ok()) return cli.fail(all.error());
+  int64_t now = std::time(nullptr);
+  std::vector<nlohmann::json> rows;
+  int shown = 0;
+  int limit = f.latest ? 1 : f.last;
+  for (const auto& c : *all) {
+    bool show_all = f.all || limit > 0 || !f.filters.empty();
+    if (!show_all && c.state != "running") continue;
+    if (!ps_filter_match(c, f.filters)) continue;
+    if (limit > 0 && shown >= limit) break;
+    ++shown;
+    if (f.quiet) {
+      cli.out << (f.no_trunc ? c.id : c.id.substr(0, 12)) << "\n";
+      continue;
+    }
+    auto conf = nlohmann::json::parse(c.config, nullptr, false);
+    std::string command;
+    if (!conf.is_discarded() && conf["Cmd"].is_array())
+      command = join(conf["Cmd"].get<std::vector<std::string>>(), " ");
+    nlohmann::json j;
+    j["ID"] = f.no_trunc ? c.id : c.id.substr(0, 12);
+    j["Image"] = c.image_ref;
+    j["Command"] = "\"" + (f.no_trunc ? command : ellipsis(command, 20)) + "\"";
+    j["RunningFor"] = format::time_ago(c.created / 1000000000, now);
+    j["CreatedAt"] = format::format_local_created(c.created / 1000000000);
+    j["Status"] = status_text(c, now);
+    j["State"] = c.state;
+    j["Ports"] = "";
+    j["Names"] = c.name;
+    j["Labels"] = conf.is_discarded() ? "" : conf["Labels"].dump();
+    j["Size"] = "0B";
+    j["Networks"] = conf.is_discarded() ? "" : conf.value("NetworkMode", "");
+    rows.push_back(std::move(j));
+  }
+  if (f.quiet) return;
+  cli.print_list(f.format,
+                 "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}"
+                 "\t{{.Names}}",
+                 {{"ID", "CONTAINER ID"}, {"Image", "IMAGE"}, {"Command", "COMMAND"},
+                  {"RunningFor", "CREATED"}, {"CreatedAt", "CREATED AT"}, {"Status", "STATUS"},
+                  {"State", "STATE"}, {"Ports", "PORTS"}, {"Names", "NAMES"},
+                  {"Labels", "LABELS"}, {"Size", "SIZE"}, {"Networks", "NETWORKS"}},
+                 rows);
+}
+
+Result<int> parse_signal(const std::string& s) {
+  static const std::map<std::string, int> kSignals = {
+      {"HUP", SIGHUP}, {"INT", SIGINT}, {"QUIT", SIGQUIT}, {"KILL", SIGKILL},
+      {"USR1", SIGUSR1}, {"USR2", SIGUSR2}, {"TERM", SIGTERM}, {"STOP", SIGSTOP},
+      {"CONT", SIGCONT}, {"ALRM", SIGALRM}, {"WINCH", SIGWINCH}};
+  std::string u;
+  for (char ch : s) u += static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+  if (u.rfind("SIG", 0) == 0) u = u.substr(3);
+  if (auto it = kSignals.find(u); it != kSignals.end()) return it->second;
+  try {
+    int n = std::stoi(s);
+    if (n > 0 && n < 65) return n;
+  } catch (...) {
+  }
+  return invalid_argument("Invalid signal: " + s);
+}
+
+}  // namespace
+
+void add_run(CLI::App* parent, Cli& cli) {
+  auto f = std::make_shared<RunFlags>();
+  auto* c = parent->add_subcommand("run", "Create and run a new container from an image");
+  // Docker stops reading flags at the image: what follows is the container's command.
+  c->prefix_command();
+  c->set_help_flag("--help", "Print usage");  // -h is --hostname here, as in Docker
+  auto& r = f->req;
+  auto& o = r.options;
+  c->add_flag("--rm", r.remove, "Automatically remove the container when it exits");
+  c->add_option("--name", r.name, "Assign a name to the container");
+  c->add_flag("-i,--interactive", r.interactive, "Keep STDIN open");
+  c->add_flag("-t,--tty", f->tty, "Allocate a pseudo-TTY");
+  c->add_flag("-d,--detach", f->detach, "Run container in background");
+  c->add_option("-e,--env", o.env, "Set environment variables")->allow_extra_args(false);
+  c->add_option("-w,--workdir", f->workdir, "Working directory inside the container");
+  c->add_option("-u,--user", f->user, "Username or UID (format: <name|uid>[:<group|gid>])");
+  c->add_option("--group-add", o.group_add, "Add additional groups to join")->allow_extra_args(false);
+  c->add_option("--entrypoint", f->entrypoint, "Overwrite the default ENTRYPOINT of the image");
+  c->add_option("-h,--hostname", f->hostname, "Container host name");
+  c->add_option("-l,--label", r.labels, "Set meta data on a container")->allow_extra_args(false);
+  c->add_option("--network,--net", r.network, "Connect a container to a network (none, host)");
+  c->add_flag("--read-only", o.read_only, "Mount the container's root filesystem as read only");
+  c->add_flag("--privileged", o.privileged, "Give extended privileges to this container");
+  c->add_option("--cap-add", r.cap_add, "Add Linux capabilities")->allow_extra_args(false);
+  c->add_option("--cap-drop", r.cap_drop, "Drop Linux capabilities")->allow_extra_args(false);
+  c->add_option("--security-opt", r.security_opts, "Security Options")->allow_extra_args(false);
+  c->add_option("--ulimit", o.ulimits, "Ulimit options")->allow_extra_args(false);
+  c->add_option("--shm-size", f->shm_size, "Size of /dev/shm");
+  c->add_option("-m,--memory", f->memory, "Memory limit");
+  c->add_option("--memory-swap", f->memory_swap, "Swap limit equal to memory plus swap: '-1' to enable unlimited swap");
+  c->add_option("--cpus", f->cpus, "Number of CPUs");
+  c->add_option("-c,--cpu-shares", f->cpu_shares, "CPU shares (relative weight)");
+  c->add_option("--cpuset-cpus", o.cpuset_cpus, "CPUs in which to allow execution (0-3, 0,1)");
+  c->add_option("--pids-limit", f->pids_limit, "Tune container pids limit (set -1 for unlimited)");
+  c->add_option("-v,--volume", r.volumes, "Bind mount a volume (/host:/ctr[:ro])")->allow_extra_args(false);
+  c->add_option("--tmpfs", o.tmpfs, "Mount a tmpfs directory")->allow_extra_args(false);
+  c->add_option("--device", o.devices, "Add a host device to the container")->allow_extra_args(false);
+  c->callback([&cli, f, c] { run_run(cli, *f, c->remaining()); });
+}
+
+void add_ps(CLI::App* parent, const std::string& name, Cli& cli) {
+  auto f = std::make_shared<PsFlags>();
+  auto* c = parent->add_subcommand(name, "List containers");
+  c->add_flag("-a,--all", f->all, "Show all containers (default shows just running)");
+  c->add_flag("-q,--quiet", f->quiet, "Only display container IDs");
+  c->add_flag("--no-trunc", f->no_trunc, "Don't truncate output");
+  c->add_flag("-l,--latest", f->latest, "Show the latest created container (includes all states)");
+  c->add_option("-n,--last", f->last, "Show n last created containers (includes all states)");
+  c->add_flag("-s,--size", f->size, "Display total file sizes");
+  c->add_option("-f,--filter", f->filters, "Filter output based on conditions provided")
+      ->allow_extra_args(false);
+  c->add_option("--format", f->format, "Format output using a custom template");
+  c->callback([&cli, f] { run_ps(cli, *f); });
+  if (name == "ls") c->alias("list")->alias("ps");
+}
+
+void add_rm(CLI::App* parent, Cli& cli) {
+  auto names = std::make_shared<std::vector<std::string>>();
+  auto force = std::make_shared<bool>(false);
+  auto volumes = std::make_shared<bool>(false);
+  auto* c = parent->add_subcommand("rm", "Remove one or more containers");
+  c->add_flag("-f,--force", *force, "Force the removal of a running container (uses SIGKILL)");
+  c->add_flag("-v,--volumes", *volumes, "Remove anonymous volumes associated with the container");
+  c->add_option("CONTAINER", *names, "Containers")->required();
+  c->callback([&cli, names, force] {
+    auto eng = cli.engine();
+    if (!eng.ok()) return cli.fail(eng.error());
+    for (const auto& n : *names) {
+      auto st = (*eng)->remove_container(n, *force);
+      if (st.ok()) cli.out << n << "\n";
+      else cli.fail(st.error());
+    }
+  });
+}
+
+void add_stop_kill(CLI::App* parent, Cli& cli) {
+  auto names = std::make_shared<std::vector<std::string>>();
+  auto timeout = std::make_shared<int>(10);
+  auto* stop = parent->add_subcommand("stop", "Stop one or more running containers");
+  stop->add_option("-t,--time", *timeout, "Seconds to wait before killing the container");
+  stop->add_option("CONTAINER", *names, "Containers")->required();
+  stop->callback([&cli, names, timeout] {
+    auto eng = cli.engine();
+    if (!eng.ok()) return cli.fail(eng.error());
+    for (const auto& n : *names) {
+      auto st = (*eng)->stop_container(n, *timeout);
+      if (st.ok()) cli.out << n << "\n";
+      else cli.fail(st.error());
+    }
+  });
+  auto knames = std::make_shared<std::vector<std::string>>();
+  auto sig = std::make_shared<std::string>("KILL");
+  auto* kill = parent->add_subcommand("kill", "Kill one or more running containers");
+  kill->add_option("-s,--signal", *sig, "Signal to send to the container");
+  kill->add_option("CONTAINER", *knames, "Containers")->required();
+  kill->callback([&cli, knames, sig] {
+    auto s = parse_signal(*sig);
+    if (!s.ok()) return cli.fail(s.error());
+    auto eng = cli.engine();
+    if (!eng.ok()) return cli.fail(eng.error());
+    for (const auto& n : *knames) {
+      auto st = (*eng)->kill_container(n, *s);
+      if (st.ok()) cli.out << n << "\n";
+      else cli.fail(st.error());
+    }
+  });
+}
+
+void add_container_prune(CLI::App* parent, Cli& cli) {
+  auto force = std::make_shared<bool>(false);
+  auto* c = parent->add_subcommand("prune", "Remove all stopped containers");
+  c->add_flag("-f,--force", *force, "Do not prompt for confirmation");
+  c->callback([&cli, force] {
+    if (!*force && !cli.confirm("WARNING! This will remove all stopped containers.")) return;
+    auto eng = cli.engine();
+    if (!eng.ok()) return cli.fail(eng.error());
+    auto ids = (*eng)->prune_containers();
+    if (!ids.ok()) return cli.fail(ids.error());
+    if (!ids->empty()) {
+      cli.out << "Deleted Containers:\n";
+      for (const auto& id : *ids) cli.out << id << "\n";
+      cli.out << "\n";
+    }
+    cli.out << "Total reclaimed space: 0B\n";
+  });
+}
+
+void register_container_commands(CLI::App& app, Cli& cli) {
+  add_run(&app, cli);
+  add_ps(&app, "ps", cli);
+  add_rm(&app, cli);
+  add_stop_kill(&app, cli);
+  auto* container = app.add_subcommand("container", "Manage containers");
+  container->require_subcommand(1);
+  add_run(container, cli);
+  add_ps(container, "ls", cli);
+  add_rm(container, cli);
+  add_stop_kill(container, cli);
+  add_container_prune(container, cli);
+}
+
+}  // namespace berth::cli

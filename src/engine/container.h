@@ -1,0 +1,42 @@
+// Container records and the attached `run` flow, with Docker's semantics.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/error.h"
+#include "runtime/spec.h"
+
+namespace berth::engine {
+
+// A container as `ps` and `inspect` see it.
+struct ContainerRecord {
+  std::string id, name, image_id, image_ref, top_layer;
+  int64_t created = 0;  // unix nanos
+  std::string config;   // JSON (see containers.cc: Config, HostConfig)
+  std::string state;    // created|running|exited|dead|removing
+  int pid = 0;
+  int exit_code = 0;
+  int64_t started_at = 0, finished_at = 0;
+  bool oom_killed = false;
+  std::string error;
+};
+
+// What `berth run` asks for, after the CLI parsed its flags.
+struct RunRequest {
+  std::string image;                 // as typed
+  std::string name;                  // --name; empty = generated
+  bool remove = false;               // --rm
+  bool interactive = false;          // -i: pass stdin through
+  std::vector<std::string> labels;   // -l k=v
+  std::string network = "none";      // none|host (bridge arrives with networking)
+  runtime::RunOptions options;       // the rest, already parsed (env, user, limits, ...)
+  std::vector<std::string> cap_add, cap_drop;
+  std::vector<std::string> security_opts;
+  std::vector<std::string> volumes;  // -v host:ctr[:ro|rw]
+};
+
+}  // namespace berth::engine

@@ -1,0 +1,444 @@
+// Containers: records, bundles, the attached run, and ps/rm/stop/kill with Docker's semantics.
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <regex>
+#include <thread>
+
+#include "base/fs.h"
+#include "base/log.h"
+#include "base/scope_exit.h"
+#include "base/strings.h"
+#include "engine/engine.h"
+#include "runtime/caps.h"
+#include "runtime/cgroup.h"
+#include "runtime/launcher.h"
+#include "runtime/seccomp.h"
+
+namespace berth::engine {
+namespace {
+
+std::string random_id() {
+  unsigned char b[32];
+  size_t got = 0;
+  while (got < sizeof b) {
+    ssize_t n = ::getrandom(b + got, sizeof b - got, 0);
+    if (n > 0) got += static_cast<size_t>(n);
+  }
+  static const char* hex = "0123456789abcdef";
+  std::string s;
+  for (unsigned char c : b) {
+    s += hex[c >> 4];
+    s += hex[c & 15];
+  }
+  return s;
+}
+
+// Docker-style generated names: adjective_surname.
+std::string random_name(const std::string& id) {
+  static const char* adj[] = {"brave", "calm", "eager", "fervent", "gentle", "happy", "jolly",
+                              "keen", "lucid", "merry", "nifty", "quirky", "serene", "vivid",
+                              "witty", "zealous"};
+  static const char* who[] = {"curie", "darwin", "euler", "gauss", "hopper", "hypatia",
+                              "lovelace", "noether", "pascal", "ramanujan", "shannon", "turing",
+                              "wu", "yonath", "kepler", "franklin"};
+  unsigned a = static_cast<unsigned>(std::stoul(id.substr(0, 2), nullptr, 16)) % 16;
+  unsigned w = static_cast<unsigned>(std::stoul(id.substr(2, 2), nullptr, 16)) % 16;
+  return std::string(adj[a]) + "_" + who[w];
+}
+
+// A file of the image's root file system, read from its layers top first (a whiteout hides it).
+std::string image_file(const std::vector<std::string>& lowerdirs, const std::string& rel) {
+  for (const auto& dir : lowerdirs) {
+    std::string p = path_join(dir, rel);
+    struct stat st;
+    if (::lstat(p.c_str(), &st) != 0) continue;
+    if (S_ISCHR(st.st_mode) && st.st_rdev == makedev(0, 0)) return "";
+    if (!S_ISREG(st.st_mode)) return "";
+    auto r = read_file(p);
+    return r.ok() ? *r : "";
+  }
+  return "";
+}
+
+const char* kSelect =
+    "SELECT id, name, image_id, image_ref, coalesce(top_layer,''), created, config, state, pid, "
+    "exit_code, started_at, finished_at, oom_killed, error FROM containers";
+
+ContainerRecord read_row(const metadata::Stmt& st) {
+  ContainerRecord c;
+  c.id = st.col_text(0);
+  c.name = st.col_text(1);
+  c.image_id = st.col_text(2);
+  c.image_ref = st.col_text(3);
+  c.top_layer = st.col_text(4);
+  c.created = st.col_int(5);
+  c.config = st.col_text(6);
+  c.state = st.col_text(7);
+  c.pid = static_cast<int>(st.col_int(8));
+  c.exit_code = static_cast<int>(st.col_int(9));
+  c.started_at = st.col_int(10);
+  c.finished_at = st.col_int(11);
+  c.oom_killed = st.col_int(12) != 0;
+  c.error = st.col_text(13);
+  return c;
+}
+
+// A record says running but its process is gone (the CLI that ran it was killed): tell the truth.
+void reconcile_state(ContainerRecord& c) {
+  if (c.state == "running" && (c.pid <= 0 || ::kill(c.pid, 0) != 0)) {
+    c.state = "exited";
+    c.exit_code = 255;
+    c.finished_at = image::now_nanos();
+  }
+}
+
+volatile sig_atomic_t g_forward_pid = 0;
+void forward_signal(int sig) {
+  if (g_forward_pid > 0) ::kill(g_forward_pid, sig);
+}
+
+Result<runtime::Resources> cgroup_resources(const runtime::RunOptions& o,
+                                            const oci::RuntimeSpec& spec) {
+  runtime::Resources r;
+  if (o.memory > 0) r.memory = o.memory;
+  if (o.memory_swap != 0) r.memory_swap = o.memory_swap;
+  if (o.memory > 0 && o.memory_swap == 0) r.memory_swap = 2 * o.memory;  // Docker's default
+  if (o.nano_cpus > 0) r.cpus = static_cast<double>(o.nano_cpus) / 1e9;
+  if (o.cpu_shares > 0) r.cpu_shares = static_cast<uint64_t>(o.cpu_shares);
+  r.cpuset_cpus = o.cpuset_cpus;
+  r.cpuset_mems = o.cpuset_mems;
+  if (o.pids_limit && *o.pids_limit > 0) r.pids_limit = *o.pids_limit;
+  if (spec.linux && spec.linux->resources) {
+    for (const auto& d : spec.linux->resources->devices) {
+      runtime::DeviceRule rule;
+      rule.allow = d.allow;
+      rule.type = d.type.empty() ? 'a' : d.type[0];
+      rule.major = d.major.value_or(-1);
+      rule.minor = d.minor.value_or(-1);
+      rule.access = d.access;
+      r.devices.push_back(rule);
+    }
+  }
+  return r;
+}
+
+}  // namespace
+
+std::string Engine::container_dir(const std::string& id) const {
+  return path_join(path_join(opts_.root, "containers"), id);
+}
+
+Result<ContainerRecord> Engine::create_container(const RunRequest& req) {
+  auto img = store_->resolve(req.image);
+  if (!img.ok()) {
+    if (img.error().code() != Code::kNotFound) return std::move(img).error();
+    auto ref = image::parse_docker_ref(req.image);
+    return not_found("Unable to find image '" + (ref.ok() ? ref->familiar_string() : req.image) +
+                     "' locally (pulling arrives with the registry client; use `berth load` or "
+                     "`berth import`)");
+  }
+  BERTH_ASSIGN_OR_RETURN(auto cfg, oci::parse_image_config(img->config_bytes));
+  ContainerRecord c;
+  c.id = random_id();
+  c.name = req.name.empty() ? random_name(c.id) : req.name;
+  static const std::regex kName("[a-zA-Z0-9][a-zA-Z0-9_.-]+");
+  if (!std::regex_match(c.name, kName))
+    return invalid_argument("Invalid container name (" + c.name +
+                            "), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed");
+  if (auto other = find_container(c.name); other.ok() && other->name == c.name)
+    return conflict("Conflict. The container name \"/" + c.name +
+                    "\" is already in use by container \"" + other->id +
+                    "\". You have to remove (or rename) that container to be able to reuse that "
+                    "name.");
+  c.image_id = img->id;
+  c.image_ref = req.image;
+  c.top_layer = img->top_layer;
+  c.created = image::now_nanos();
+  c.state = "created";
+
+  std::string dir = container_dir(c.id);
+  BERTH_TRY(mkdir_all(path_join(dir, "upper"), 0755));
+  BERTH_TRY(mkdir_all(path_join(dir, "work"), 0700));
+  BERTH_TRY(mkdir_all(path_join(dir, "rootfs"), 0755));
+  bool committed = false;
+  ScopeExit cleanup([&] {
+    if (!committed) (void)remove_all(dir);
+  });
+
+  runtime::RunOptions o = req.options;
+  o.image = cfg.config;
+  std::vector<std::string> lowers;
+  if (!img->top_layer.empty()) {
+    BERTH_ASSIGN_OR_RETURN(lowers, store_->layers().lowerdirs(img->top_layer));
+  }
+  o.passwd = image_file(lowers, "etc/passwd");
+  o.group = image_file(lowers, "etc/group");
+  o.rootfs = path_join(dir, "rootfs");
+  if (req.network == "host") {
+    o.network = runtime::NetworkMode::kHost;
+    if (o.hostname.empty()) {
+      char h[256] = {0};
+      ::gethostname(h, sizeof h - 1);
+      o.hostname = h;
+    }
+  } else if (req.network == "none" || req.network == "default" || req.network == "bridge") {
+    o.network = runtime::NetworkMode::kNone;
+  } else {
+    return invalid_argument("network " + req.network +
+                            " not found (this berth supports --network none and host)");
+  }
+  if (o.hostname.empty()) o.hostname = c.id.substr(0, 12);
+  // Capabilities and seccomp: Docker's defaults, then the user's changes.
+  BERTH_ASSIGN_OR_RETURN(o.capabilities, runtime::resolve_caps(runtime::docker_default_caps(),
+                                                               req.cap_add, req.cap_drop,
+                                                               o.privileged));
+  std::optional<runtime::SeccompProfile> profile = runtime::default_seccomp_profile();
+  for (const auto& so : req.security_opts) {
+    auto kv = split_once(so, so.find('=') != std::string::npos ? '=' : ':');
+    if (kv.first == "no-new-privileges") {
+      o.no_new_privileges = !kv.found || kv.second == "true";
+    } else if (kv.first == "seccomp" && kv.second == "unconfined") {
+      profile.reset();
+    } else if (kv.first == "seccomp") {
+      BERTH_ASSIGN_OR_RETURN(auto text, read_file(kv.second));
+      BERTH_ASSIGN_OR_RETURN(auto p, runtime::parse_seccomp_profile(text));
+      profile = p;
+    } else if (kv.first == "label" || kv.first == "apparmor") {
+      // SELinux and AppArmor are not used by berth; Docker ignores them where absent too.
+    } else {
+      return invalid_argument("Invalid --security-opt: \"" + so + "\"");
+    }
+  }
+  if (profile && !o.privileged) o.seccomp = runtime::to_oci_seccomp(*profile, o.capabilities);
+
+  // The container's /etc/hostname, /etc/hosts and /etc/resolv.conf are files of its bundle,
+  // bind-mounted, as Docker does: the image's own are never changed.
+  BERTH_TRY(atomic_write_file(path_join(dir, "hostname"), o.hostname + "\n"));
+  std::string hosts = "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n";
+  if (o.network != runtime::NetworkMode::kHost) hosts += "127.0.1.1\t" + o.hostname + "\n";
+  BERTH_TRY(atomic_write_file(path_join(dir, "hosts"), hosts));
+  auto resolv = read_file("/etc/resolv.conf");
+  BERTH_TRY(atomic_write_file(path_join(dir, "resolv.conf"), resolv.ok() ? *resolv : ""));
+  for (const char* f : {"hostname", "hosts", "resolv.conf"})
+    o.binds.push_back({path_join(dir, f), std::string("/etc/") + f, false, "rprivate"});
+  for (const auto& v : req.volumes) {
+    auto parts = split(v, ':');
+    if (parts.size() < 2 || parts[0].empty() || parts[0][0] != '/')
+      return invalid_argument("invalid volume specification: '" + v +
+                              "' (this berth supports host-path binds: /host:/ctr[:ro])");
+    bool ro = parts.size() > 2 && parts[2] == "ro";
+    if (!path_exists(parts[0])) BERTH_TRY(mkdir_all(parts[0]));  // Docker creates it
+    o.binds.push_back({parts[0], parts[1], ro, "rprivate"});
+  }
+  o.cgroups_path = "berth/" + c.id;
+  for (const auto& l : req.labels) (void)l;
+  BERTH_ASSIGN_OR_RETURN(auto spec, runtime::build_spec(o));
+  BERTH_TRY(atomic_write_file(path_join(dir, "config.json"), oci::serialize_runtime_spec(spec)));
+
+  Json conf = Json::object();
+  conf["Cmd"] = spec.process->args;
+  conf["Env"] = spec.process->env;
+  conf["Hostname"] = o.hostname;
+  conf["User"] = o.user;
+  conf["WorkingDir"] = spec.process->cwd;
+  Json labels = Json::object();
+  for (const auto& l : req.labels) {
+    auto kv = split_once(l, '=');
+    labels[kv.first] = kv.second;
+  }
+  conf["Labels"] = labels;
+  conf["Memory"] = o.memory;
+  conf["MemorySwap"] = o.memory_swap;
+  conf["NanoCpus"] = o.nano_cpus;
+  conf["CpuShares"] = o.cpu_shares;
+  conf["PidsLimit"] = o.pids_limit.value_or(0);
+  conf["CpusetCpus"] = o.cpuset_cpus;
+  conf["AutoRemove"] = req.remove;
+  conf["NetworkMode"] = req.network;
+  conf["Privileged"] = o.privileged;
+  conf["ReadonlyRootfs"] = o.read_only;
+  conf["ShmSize"] = o.shm_size;
+  conf["StopSignal"] = cfg.config.stop_signal;
+  c.config = conf.dump();
+
+  BERTH_ASSIGN_OR_RETURN(auto tx, store_->db().begin());
+  BERTH_TRY(store_->db().run(
+      "INSERT INTO containers(id, name, image_id, image_ref, top_layer, created, config, state) "
+      "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+      c.id, c.name, c.image_id, c.image_ref,
+      c.top_layer.empty() ? std::optional<std::string>() : std::optional<std::string>(c.top_layer),
+      c.created, c.config, c.state));
+  if (!c.top_layer.empty()) BERTH_TRY(store_->layers().acquire(c.top_layer));
+  BERTH_TRY(tx.commit());
+  committed = true;
+  return c;
+}
+
+Status Engine::save_container_state(const ContainerRecord& c) {
+  return store_->db().run(
+      "UPDATE containers SET state = ?2, pid = ?3, exit_code = ?4, started_at = ?5, "
+      "finished_at = ?6, oom_killed = ?7, error = ?8 WHERE id = ?1",
+      c.id, c.state, c.pid, c.exit_code, c.started_at, c.finished_at, c.oom_killed ? 1 : 0,
+      c.error);
+}
+
+Result<int> Engine::run_attached(const ContainerRecord& rec, const RunRequest& req) {
+  ContainerRecord c = rec;
+  std::string dir = container_dir(c.id);
+  BERTH_ASSIGN_OR_RETURN(auto spec_text, read_file(path_join(dir, "config.json")));
+  BERTH_ASSIGN_OR_RETURN(auto spec, oci::parse_runtime_spec(spec_text));
+
+  std::string lower;
+  if (!c.top_layer.empty()) {
+    BERTH_ASSIGN_OR_RETURN(auto dirs, store_->layers().lowerdirs(c.top_layer));
+    lower = join(dirs, ":");
+  } else {
+    lower = path_join(dir, "empty");  // overlay needs a lower layer: an empty one
+    BERTH_TRY(mkdir_all(lower));
+  }
+  runtime::LaunchOptions lo;
+  lo.overlay_options = "lowerdir=" + lower + ",upperdir=" + path_join(dir, "upper") +
+                       ",workdir=" + path_join(dir, "work");
+
+  BERTH_ASSIGN_OR_RETURN(auto layout, runtime::detect_cgroups());
+  BERTH_ASSIGN_OR_RETURN(auto cg, runtime::open_cgroup(layout, "berth/" + c.id));
+  BERTH_ASSIGN_OR_RETURN(auto res, cgroup_resources(req.options, spec));
+  BERTH_TRY_CTX(cg->create(res), "creating the container's cgroup");
+  ScopeExit drop_cgroup([&] { (void)cg->destroy(); });
+  lo.cgroup = cg.get();
+  UniqueFd devnull;
+  if (!req.interactive) {
+    BERTH_ASSIGN_OR_RETURN(devnull, open_file("/dev/null", O_RDONLY));
+    lo.stdin_fd = devnull.get();
+  }
+
+  // Docker's sig-proxy: signals to `berth run` go to the container.
+  struct sigaction sa {};
+  sa.sa_handler = forward_signal;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = SA_RESTART;
+  for (int s : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2}) ::sigaction(s, &sa, nullptr);
+
+  auto launched = runtime::launch(spec, lo);
+  if (!launched.ok()) {
+    c.state = "exited";
+    c.exit_code = runtime::exit_code_for(launched.error());
+    c.error = launched.error().message();
+    c.finished_at = image::now_nanos();
+    (void)save_container_state(c);
+    if (req.remove) (void)remove_container(c.id, true);
+    return std::move(launched).error();
+  }
+  g_forward_pid = launched->pid;
+  c.state = "running";
+  c.pid = launched->pid;
+  c.started_at = image::now_nanos();
+  BERTH_TRY(save_container_state(c));
+
+  int status = 0;
+  while (::waitpid(launched->pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  g_forward_pid = 0;
+  auto oom = cg->oom_killed();
+  c.oom_killed = oom.ok() && *oom;
+  c.state = "exited";
+  c.exit_code = runtime::docker_exit_status(status);
+  c.finished_at = image::now_nanos();
+  c.pid = 0;
+  auto saved = save_container_state(c);
+  if (req.remove) BERTH_TRY(remove_container(c.id, true));
+  else if (!saved.ok() && saved.error().code() != Code::kNotFound) return std::move(saved).error();
+  return c.exit_code;
+}
+
+Result<std::vector<ContainerRecord>> Engine::list_containers() {
+  BERTH_ASSIGN_OR_RETURN(auto st,
+                         store_->db().prepare(std::string(kSelect) + " ORDER BY created DESC"));
+  std::vector<ContainerRecord> out;
+  while (true) {
+    BERTH_ASSIGN_OR_RETURN(bool row, st.step());
+    if (!row) break;
+    out.push_back(read_row(st));
+    reconcile_state(out.back());
+  }
+  return out;
+}
+
+Result<ContainerRecord> Engine::find_container(std::string_view name_or_id) {
+  std::string s(name_or_id);
+  if (!s.empty() && s[0] == '/') s = s.substr(1);
+  BERTH_ASSIGN_OR_RETURN(auto all, list_containers());
+  for (auto& c : all)
+    if (c.id == s || c.name == s) return c;
+  std::vector<ContainerRecord*> hits;
+  if (image::could_be_id_prefix(s))
+    for (auto& c : all)
+      if (c.id.rfind(s, 0) == 0) hits.push_back(&c);
+  if (hits.size() == 1) return *hits.front();
+  if (hits.size() > 1) return invalid_argument("multiple IDs found with provided prefix: " + s);
+  return not_found("No such container: " + std::string(name_or_id));
+}
+
+Status Engine::delete_container_record(const ContainerRecord& c) {
+  BERTH_ASSIGN_OR_RETURN(auto tx, store_->db().begin());
+  BERTH_TRY(store_->db().run("DELETE FROM containers WHERE id = ?1", c.id));
+  if (!c.top_layer.empty()) BERTH_TRY(store_->layers().release(c.top_layer));
+  BERTH_TRY(tx.commit());
+  return remove_all(container_dir(c.id));
+}
+
+Status Engine::remove_container(std::string_view name_or_id, bool force) {
+  BERTH_ASSIGN_OR_RETURN(auto c, find_container(name_or_id));
+  if (c.state == "running") {
+    if (!force)
+      return conflict("cannot remove container \"/" + c.name +
+                      "\": container is running: stop the container before removing or force "
+                      "remove");
+    ::kill(c.pid, SIGKILL);
+    for (int i = 0; i < 100 && ::kill(c.pid, 0) == 0; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return delete_container_record(c);
+}
+
+Status Engine::kill_container(std::string_view name_or_id, int sig) {
+  BERTH_ASSIGN_OR_RETURN(auto c, find_container(name_or_id));
+  if (c.state != "running")
+    return conflict("cannot kill container: " + std::string(name_or_id) + ": container " +
+                    c.id + " is not running");
+  if (::kill(c.pid, sig) < 0) return sys_error("kill " + std::to_string(c.pid));
+  return {};
+}
+
+Status Engine::stop_container(std::string_view name_or_id, int timeout_s) {
+  BERTH_ASSIGN_OR_RETURN(auto c, find_container(name_or_id));
+  if (c.state != "running") return {};  // Docker: stopping a stopped container succeeds
+  ::kill(c.pid, SIGTERM);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
+  while (::kill(c.pid, 0) == 0 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  if (::kill(c.pid, 0) == 0) ::kill(c.pid, SIGKILL);
+  for (int i = 0; i < 250 && ::kill(c.pid, 0) == 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  return {};
+}
+
+Result<std::vector<std::string>> Engine::prune_containers() {
+  BERTH_ASSIGN_OR_RETURN(auto all, list_containers());
+  std::vector<std::string> out;
+  for (const auto& c : all) {
+    if (c.state == "running") continue;
+    BERTH_TRY(delete_container_record(c));
+    out.push_back(c.id);
+  }
+  return out;
+}
+
+}  // namespace berth::engine

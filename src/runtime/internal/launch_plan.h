@@ -1,0 +1,91 @@
+// The plan launch() computes in the parent and the child walks after clone. Everything here is
+// ready to hand to a syscall: the child allocates nothing.
+#pragma once
+
+#include <sys/resource.h>
+#include <sys/types.h>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "runtime/caps.h"
+#include "runtime/seccomp.h"
+
+namespace berth::runtime::internal {
+
+struct MountOp {
+  std::string source;
+  std::string target;  // absolute inside the container: "/proc"
+  std::string type;
+  std::string data;    // fs-specific options: "mode=755,size=65536k"
+  unsigned long flags = 0;
+  // After a bind mount, remount with MS_BIND|MS_REMOUNT|remount_flags (read-only binds).
+  unsigned long remount_flags = 0;
+  unsigned long propagation = 0;  // MS_PRIVATE, MS_SLAVE, MS_SHARED (with MS_REC)
+  bool bind = false;
+  bool target_is_file = false;
+  bool cgroup_tree = false;  // a "cgroup" mount: tmpfs + one mount per v1 hierarchy
+};
+
+struct CgroupHierarchy {
+  std::string name;     // directory under /sys/fs/cgroup: "cpu,cpuacct", "memory", "unified"
+  std::string type;     // "cgroup" or "cgroup2"
+  std::string options;  // "cpu,cpuacct" (v1), "" (v2)
+};
+
+struct DeviceOp {
+  std::string path;  // "/dev/null", "/dev/cpu/0/cpuid"
+  std::string dir;   // "/dev", "/dev/cpu/0"
+  std::string name;  // "null", "cpuid"
+  mode_t mode = 0;   // S_IFCHR | 0666
+  dev_t dev = 0;
+  uid_t uid = 0;
+  gid_t gid = 0;
+};
+
+struct RlimitOp {
+  int resource = 0;
+  struct rlimit limit {};
+};
+
+struct ChildPlan {
+  int clone_flags = 0;
+  std::vector<int> join_ns_fds;  // setns() in order; owned by the parent
+  std::string rootfs;
+  std::string overlay_options;
+  bool readonly_root = false;
+  unsigned long root_propagation = 0;
+  std::vector<MountOp> mounts;
+  std::vector<CgroupHierarchy> cgroup_hierarchies;
+  std::vector<DeviceOp> devices;
+  std::vector<std::string> masked_paths, readonly_paths;
+  std::string hostname, domainname;
+  std::vector<std::pair<std::string, std::string>> sysctls;  // "/proc/sys/net/...", value
+  std::vector<RlimitOp> rlimits;
+  uid_t uid = 0;
+  gid_t gid = 0;
+  std::vector<gid_t> groups;
+  std::optional<mode_t> umask;
+  std::optional<int> oom_score_adj;
+  std::optional<CapSets> caps;
+  bool no_new_privs = false;
+  const CompiledSeccomp* seccomp = nullptr;
+  std::string cwd;
+  std::vector<std::string> args, env;
+  std::vector<char*> argv, envp;  // point into args/env, null-terminated
+  std::vector<std::string> path_dirs;  // the container's PATH, for command lookup
+  int stdio[3] = {-1, -1, -1};
+};
+
+// What the child reports on its error pipe before _exit.
+struct ChildError {
+  int kind = 0;  // 0: setup (125), 1: command not found (127), 2: cannot execute (126)
+  int err = 0;   // errno
+  char what[480] = {0};
+};
+
+// Runs in the child: never returns.
+[[noreturn]] void run_child(const ChildPlan& plan, int sync_fd, int err_fd);
+
+}  // namespace berth::runtime::internal

@@ -1,0 +1,368 @@
+// launch(): from an OCI runtime spec to a ChildPlan, then clone and hand the plan to the child.
+#include "runtime/launcher.h"
+
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/mount.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include "base/fs.h"
+#include "base/strings.h"
+#include "runtime/internal/launch_plan.h"
+#include "runtime/spec.h"
+
+namespace berth::runtime {
+namespace {
+
+using internal::ChildPlan;
+using internal::MountOp;
+
+Result<int> namespace_flag(const std::string& type) {
+  static const std::map<std::string, int> kFlags = {
+      {"pid", CLONE_NEWPID},     {"network", CLONE_NEWNET}, {"mount", CLONE_NEWNS},
+      {"ipc", CLONE_NEWIPC},     {"uts", CLONE_NEWUTS},     {"user", CLONE_NEWUSER},
+      {"cgroup", CLONE_NEWCGROUP}, {"time", CLONE_NEWTIME}};
+  auto it = kFlags.find(type);
+  if (it == kFlags.end()) return invalid_argument("unknown namespace type \"" + type + "\"");
+  return it->second;
+}
+
+// Mount options as runc reads them: flags, propagation, and the rest as fs data.
+void parse_mount_options(const oci::Mount& m, MountOp& op) {
+  static const std::map<std::string, std::pair<bool, unsigned long>> kFlags = {
+      {"ro", {false, MS_RDONLY}},       {"rw", {true, MS_RDONLY}},
+      {"nosuid", {false, MS_NOSUID}},   {"suid", {true, MS_NOSUID}},
+      {"nodev", {false, MS_NODEV}},     {"dev", {true, MS_NODEV}},
+      {"noexec", {false, MS_NOEXEC}},   {"exec", {true, MS_NOEXEC}},
+      {"sync", {false, MS_SYNCHRONOUS}}, {"async", {true, MS_SYNCHRONOUS}},
+      {"noatime", {false, MS_NOATIME}}, {"atime", {true, MS_NOATIME}},
+      {"nodiratime", {false, MS_NODIRATIME}}, {"relatime", {false, MS_RELATIME}},
+      {"strictatime", {false, MS_STRICTATIME}}, {"mand", {false, MS_MANDLOCK}},
+      {"dirsync", {false, MS_DIRSYNC}},
+  };
+  static const std::map<std::string, unsigned long> kPropagation = {
+      {"private", MS_PRIVATE}, {"rprivate", MS_PRIVATE | MS_REC},
+      {"slave", MS_SLAVE},     {"rslave", MS_SLAVE | MS_REC},
+      {"shared", MS_SHARED},   {"rshared", MS_SHARED | MS_REC},
+      {"unbindable", MS_UNBINDABLE}, {"runbindable", MS_UNBINDABLE | MS_REC}};
+  std::vector<std::string> data;
+  op.bind = m.type == "bind";
+  for (const auto& o : m.options) {
+    if (o == "bind") {
+      op.bind = true;
+    } else if (o == "rbind") {
+      op.bind = true;
+      op.flags |= MS_REC;
+    } else if (auto f = kFlags.find(o); f != kFlags.end()) {
+      if (f->second.first) op.flags &= ~f->second.second;
+      else op.flags |= f->second.second;
+    } else if (auto p = kPropagation.find(o); p != kPropagation.end()) {
+      op.propagation = p->second;
+    } else {
+      data.push_back(o);
+    }
+  }
+  op.data = join(data, ",");
+  if (op.bind) {
+    // Flags other than MS_REC apply only through a remount.
+    op.remount_flags = op.flags & ~MS_REC;
+    op.flags &= MS_REC;
+    op.data.clear();
+    op.type.clear();
+  }
+}
+
+// The cgroup hierarchies the host mounts under /sys/fs/cgroup, for a container's /sys/fs/cgroup.
+std::vector<internal::CgroupHierarchy> host_cgroup_hierarchies() {
+  std::vector<internal::CgroupHierarchy> out;
+  std::ifstream f("/proc/self/mountinfo");
+  std::string line;
+  while (std::getline(f, line)) {
+    auto dash = line.find(" - ");
+    if (dash == std::string::npos) continue;
+    std::istringstream pre(line.substr(0, dash)), post(line.substr(dash + 3));
+    std::string id, parent, devno, root, mountpoint, fstype, source, super;
+    pre >> id >> parent >> devno >> root >> mountpoint;
+    post >> fstype >> source >> super;
+    if (mountpoint.rfind("/sys/fs/cgroup/", 0) != 0) {
+      if (mountpoint == "/sys/fs/cgroup" && fstype == "cgroup2") return {};  // pure v2
+      continue;
+    }
+    std::string name = mountpoint.substr(15);
+    if (name.find('/') != std::string::npos) continue;
+    internal::CgroupHierarchy h{name, fstype, ""};
+    if (fstype == "cgroup") {
+      std::vector<std::string> opts;
+      for (const auto& o : split(super, ','))
+        if (o != "rw" && o != "ro") opts.push_back(o);
+      h.options = join(opts, ",");
+    } else if (fstype != "cgroup2") {
+      continue;
+    }
+    out.push_back(h);
+  }
+  return out;
+}
+
+Result<int> rlimit_resource(const std::string& type) {
+  static const std::map<std::string, int> kRlimits = {
+      {"RLIMIT_CPU", RLIMIT_CPU},         {"RLIMIT_FSIZE", RLIMIT_FSIZE},
+      {"RLIMIT_DATA", RLIMIT_DATA},       {"RLIMIT_STACK", RLIMIT_STACK},
+      {"RLIMIT_CORE", RLIMIT_CORE},       {"RLIMIT_RSS", RLIMIT_RSS},
+      {"RLIMIT_NPROC", RLIMIT_NPROC},     {"RLIMIT_NOFILE", RLIMIT_NOFILE},
+      {"RLIMIT_MEMLOCK", RLIMIT_MEMLOCK}, {"RLIMIT_AS", RLIMIT_AS},
+      {"RLIMIT_LOCKS", RLIMIT_LOCKS},     {"RLIMIT_SIGPENDING", RLIMIT_SIGPENDING},
+      {"RLIMIT_MSGQUEUE", RLIMIT_MSGQUEUE}, {"RLIMIT_NICE", RLIMIT_NICE},
+      {"RLIMIT_RTPRIO", RLIMIT_RTPRIO},   {"RLIMIT_RTTIME", RLIMIT_RTTIME}};
+  auto it = kRlimits.find(type);
+  if (it == kRlimits.end()) return invalid_argument("unknown rlimit \"" + type + "\"");
+  return it->second;
+}
+
+// A limit above the hard limit needs CAP_SYS_RESOURCE, which hosts like this one lack: say which
+// limit, in the parent, instead of failing in the child with a bare EPERM.
+Status check_rlimit(const oci::Rlimit& r, int resource) {
+  struct rlimit cur;
+  if (::getrlimit(static_cast<__rlimit_resource>(resource), &cur) < 0) return {};
+  if (r.hard <= cur.rlim_max) return {};
+  std::string name = to_lower(r.type.substr(7));
+  auto shown = [](uint64_t v) { return v == RLIM_INFINITY ? std::string("unlimited") : std::to_string(v); };
+  return permission_denied("cannot raise the " + name + " limit to " + shown(r.hard) +
+                           ": above this host's hard limit " + shown(cur.rlim_max) +
+                           " and berth lacks CAP_SYS_RESOURCE (lower --ulimit " + name + ")");
+}
+
+uint64_t own_bounding_set() {
+  std::ifstream f("/proc/self/status");
+  std::string line;
+  while (std::getline(f, line))
+    if (line.rfind("CapBnd:", 0) == 0) return std::stoull(line.substr(7), nullptr, 16);
+  return ~0ULL;
+}
+
+Result<ChildPlan> make_plan(const oci::RuntimeSpec& spec, const LaunchOptions& opts,
+                            std::vector<UniqueFd>& ns_fds, CompiledSeccomp& seccomp_storage) {
+  if (!spec.process || spec.process->args.empty())
+    return invalid_argument("config.json: process.args must not be empty");
+  if (!spec.root || spec.root->path.empty())
+    return invalid_argument("config.json: root.path must be set");
+  const auto& proc = *spec.process;
+  ChildPlan p;
+  p.rootfs = spec.root->path;
+  p.readonly_root = spec.root->readonly;
+  p.overlay_options = opts.overlay_options;
+  p.hostname = spec.hostname;
+  p.domainname = spec.domainname;
+  const oci::Linux empty_linux;
+  const oci::Linux& lx = spec.linux ? *spec.linux : empty_linux;
+  for (const auto& ns : lx.namespaces) {
+    BERTH_ASSIGN_OR_RETURN(int flag, namespace_flag(ns.type));
+    if (ns.path.empty()) {
+      p.clone_flags |= flag;
+    } else {
+      BERTH_ASSIGN_OR_RETURN(UniqueFd fd, open_file(ns.path, O_RDONLY));
+      p.join_ns_fds.push_back(fd.get());
+      ns_fds.push_back(std::move(fd));
+    }
+  }
+  if (!(p.clone_flags & CLONE_NEWNS))
+    return invalid_argument("config.json: a mount namespace is required");
+  if (!lx.rootfs_propagation.empty()) {
+    static const std::map<std::string, unsigned long> kProp = {
+        {"private", MS_PRIVATE | MS_REC}, {"rprivate", MS_PRIVATE | MS_REC},
+        {"slave", MS_SLAVE | MS_REC},     {"rslave", MS_SLAVE | MS_REC},
+        {"shared", MS_SHARED | MS_REC},   {"rshared", MS_SHARED | MS_REC}};
+    auto it = kProp.find(lx.rootfs_propagation);
+    if (it == kProp.end())
+      return invalid_argument("config.json: unknown rootfsPropagation \"" + lx.rootfs_propagation + "\"");
+    p.root_propagation = it->second;
+  }
+  bool need_hierarchies = false;
+  for (const auto& m : spec.mounts) {
+    if (m.destination.empty() || m.destination[0] != '/')
+      return invalid_argument("config.json: mount destination \"" + m.destination +
+                              "\" must be an absolute path");
+    MountOp op;
+    op.source = m.source;
+    op.target = m.destination;
+    op.type = m.type;
+    parse_mount_options(m, op);
+    if (m.type == "cgroup" || m.type == "cgroup2") {
+      auto hs = host_cgroup_hierarchies();
+      if (hs.empty()) {  // pure cgroup v2: the namespaced cgroup2 file system
+        op.type = "cgroup2";
+        op.source = "cgroup";
+      } else {
+        op.cgroup_tree = true;
+        need_hierarchies = true;
+      }
+    }
+    if (op.bind) {
+      struct stat st;
+      if (::stat(op.source.c_str(), &st) < 0) return sys_error("bind source " + op.source);
+      op.target_is_file = !S_ISDIR(st.st_mode);
+    }
+    p.mounts.push_back(std::move(op));
+  }
+  if (need_hierarchies) p.cgroup_hierarchies = host_cgroup_hierarchies();
+  // runc creates the standard nodes whatever the spec lists; a spec entry for one overrides it.
+  std::vector<oci::LinuxDevice> devices = lx.devices;
+  for (const auto& d : default_devices()) {
+    bool listed = false;
+    for (const auto& x : lx.devices) listed = listed || x.path == d.path;
+    if (!listed) devices.push_back(d);
+  }
+  for (const auto& d : devices) {
+    if (d.path.rfind("/dev/", 0) != 0 || d.path.find("..") != std::string::npos)
+      return invalid_argument("config.json: device path \"" + d.path + "\" must be under /dev");
+    internal::DeviceOp op;
+    op.path = d.path;
+    op.dir = dirname(d.path);
+    op.name = basename(d.path);
+    mode_t type = d.type == "b" ? S_IFBLK : d.type == "p" ? S_IFIFO : S_IFCHR;
+    op.mode = type | (d.file_mode.value_or(0666) & 07777);
+    op.dev = makedev(static_cast<unsigned>(d.major), static_cast<unsigned>(d.minor));
+    op.uid = d.uid.value_or(0);
+    op.gid = d.gid.value_or(0);
+    p.devices.push_back(std::move(op));
+  }
+  p.masked_paths = lx.masked_paths;
+  p.readonly_paths = lx.readonly_paths;
+  for (const auto& [k, v] : lx.sysctl) {
+    std::string path = "/proc/sys/" + k;
+    for (size_t i = 10; i < path.size(); ++i)
+      if (path[i] == '.') path[i] = '/';
+    p.sysctls.emplace_back(path, v);
+  }
+  for (const auto& r : proc.rlimits) {
+    BERTH_ASSIGN_OR_RETURN(int res, rlimit_resource(r.type));
+    BERTH_TRY(check_rlimit(r, res));
+    internal::RlimitOp op;
+    op.resource = res;
+    op.limit.rlim_cur = r.soft;
+    op.limit.rlim_max = r.hard;
+    p.rlimits.push_back(op);
+  }
+  p.uid = proc.user.uid;
+  p.gid = proc.user.gid;
+  p.groups.assign(proc.user.additional_gids.begin(), proc.user.additional_gids.end());
+  p.umask = proc.user.umask;
+  p.oom_score_adj = proc.oom_score_adj;
+  if (proc.capabilities) {
+    CapNames names{proc.capabilities->bounding, proc.capabilities->effective,
+                   proc.capabilities->permitted, proc.capabilities->inheritable,
+                   proc.capabilities->ambient};
+    BERTH_ASSIGN_OR_RETURN(auto sets, cap_sets_from_names(names));
+    // No process can grant a capability outside its own bounding set (this host has no
+    // CAP_SYS_RESOURCE): --privileged means every capability berth itself holds.
+    uint64_t bound = own_bounding_set();
+    sets.bounding &= bound;
+    sets.effective &= bound;
+    sets.permitted &= bound;
+    sets.inheritable &= bound;
+    sets.ambient &= bound;
+    p.caps = sets;
+  }
+  p.no_new_privs = proc.no_new_privileges;
+  if (opts.seccomp) {
+    p.seccomp = opts.seccomp;
+  } else if (lx.seccomp) {
+    BERTH_ASSIGN_OR_RETURN(auto profile, from_oci_seccomp(nlohmann::json::parse(lx.seccomp->dump())));
+    BERTH_ASSIGN_OR_RETURN(seccomp_storage, compile_seccomp(profile));
+    p.seccomp = &seccomp_storage;
+  }
+  p.cwd = proc.cwd.empty() ? "/" : proc.cwd;
+  p.args = proc.args;
+  p.env = proc.env;
+  std::string path_var = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+  for (const auto& e : p.env)
+    if (e.rfind("PATH=", 0) == 0) path_var = e.substr(5);
+  p.path_dirs = split(path_var, ':');
+  p.stdio[0] = opts.stdin_fd;
+  p.stdio[1] = opts.stdout_fd;
+  p.stdio[2] = opts.stderr_fd;
+  return p;
+}
+
+}  // namespace
+
+Result<Launched> launch(const oci::RuntimeSpec& spec, const LaunchOptions& opts) {
+  std::vector<UniqueFd> ns_fds;
+  CompiledSeccomp seccomp_storage;
+  BERTH_ASSIGN_OR_RETURN(ChildPlan plan, make_plan(spec, opts, ns_fds, seccomp_storage));
+  for (auto& a : plan.args) plan.argv.push_back(a.data());
+  plan.argv.push_back(nullptr);
+  for (auto& e : plan.env) plan.envp.push_back(e.data());
+  plan.envp.push_back(nullptr);
+
+  int sync[2], errp[2];
+  if (::pipe2(sync, O_CLOEXEC) < 0) return sys_error("pipe");
+  UniqueFd sync_r(sync[0]), sync_w(sync[1]);
+  if (::pipe2(errp, O_CLOEXEC) < 0) return sys_error("pipe");
+  UniqueFd err_r(errp[0]), err_w(errp[1]);
+
+  long pid = ::syscall(SYS_clone, plan.clone_flags | SIGCHLD, nullptr, nullptr, nullptr, 0);
+  if (pid < 0) return sys_error("clone");
+  if (pid == 0) {
+    sync_w.release();  // never run destructors in the child
+    err_r.release();
+    internal::run_child(plan, sync_r.get(), err_w.get());
+  }
+  sync_r.reset();
+  err_w.reset();
+  auto kill_child = [&] {
+    ::kill(static_cast<pid_t>(pid), SIGKILL);
+    ::waitpid(static_cast<pid_t>(pid), nullptr, 0);
+  };
+  if (opts.cgroup) {
+    auto st = opts.cgroup->add_pid(static_cast<pid_t>(pid));
+    if (!st.ok()) {
+      kill_child();
+      return std::move(st).error().context("joining the container's cgroup");
+    }
+  }
+  char go = 'g';
+  if (::write(sync_w.get(), &go, 1) != 1) {
+    kill_child();
+    return sys_error("starting the container process");
+  }
+  internal::ChildError ce;
+  ssize_t n;
+  do {
+    n = ::read(err_r.get(), &ce, sizeof ce);
+  } while (n < 0 && errno == EINTR);
+  if (n == 0) return Launched{static_cast<pid_t>(pid)};  // exec closed the pipe: running
+  ::waitpid(static_cast<pid_t>(pid), nullptr, 0);
+  if (n != static_cast<ssize_t>(sizeof ce))
+    return internal_error("the container process died during setup");
+  ce.what[sizeof ce.what - 1] = '\0';
+  Code code = ce.kind == 1 ? Code::kNotFound
+              : ce.kind == 2 ? Code::kPermissionDenied
+                             : Code::kFailedPrecondition;
+  return Error(code, std::string("unable to start container process: ") + ce.what, ce.err);
+}
+
+int exit_code_for(const Error& e) {
+  if (e.message().rfind("unable to start container process: exec:", 0) == 0)
+    return e.code() == Code::kNotFound ? 127 : 126;
+  return 125;
+}
+
+int docker_exit_status(int wait_status) {
+  if (WIFEXITED(wait_status)) return WEXITSTATUS(wait_status);
+  if (WIFSIGNALED(wait_status)) return 128 + WTERMSIG(wait_status);
+  return 125;
+}
+
+}  // namespace berth::runtime

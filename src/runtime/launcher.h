@@ -1,0 +1,63 @@
+// Starts a container's first process from an OCI runtime spec: namespaces, the root file system
+// (overlay mounted inside the container's own mount namespace, so no mount ever leaks onto the
+// host), the spec's mounts, devices, masked and read-only paths, pivot_root, hostname, sysctls,
+// rlimits, user and groups, capabilities, no_new_privs, seccomp, cwd, exec.
+//
+// Plan, then apply: launch() turns the spec into a ChildPlan (plain strings and numbers, every
+// path and flag precomputed, seccomp compiled) in the parent; the child after clone only walks
+// the plan with raw syscalls, allocates nothing, and leaves by execve or _exit.
+//
+// Thread-safety: launch() forks; call it from a single-threaded process (the CLI, the monitor).
+#pragma once
+
+#include <sys/types.h>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/error.h"
+#include "base/unique_fd.h"
+#include "oci/runtime_spec.h"
+#include "runtime/caps.h"
+#include "runtime/cgroup.h"
+#include "runtime/seccomp.h"
+
+namespace berth::runtime {
+
+struct LaunchOptions {
+  // When set, the child mounts this overlay ("lowerdir=...,upperdir=...,workdir=...") at
+  // spec.root.path in its mount namespace; otherwise spec.root.path is bind-mounted (a bundle).
+  std::string overlay_options;
+  // Joined before anything else (e.g. the cgroup from open_cgroup() after create()).
+  Cgroup* cgroup = nullptr;
+  // The container's stdio; -1 keeps the caller's.
+  int stdin_fd = -1, stdout_fd = -1, stderr_fd = -1;
+  // Seccomp: compiled from spec.linux.seccomp when null.
+  const CompiledSeccomp* seccomp = nullptr;
+};
+
+// A started container process. The caller reaps it (waitpid) or hands it to a monitor.
+struct Launched {
+  pid_t pid = -1;
+};
+
+// What went wrong in the child, and Docker's exit code for it: 127 when the command was not
+// found, 126 when it could not be executed, 125 for anything else in setting up the container.
+struct LaunchError {
+  int exit_code = 125;
+};
+
+// Starts the process and returns once it has exec'd the container's command (or failed to).
+// Errors read like runc's: `exec: "foo": executable file not found in $PATH` (127),
+// `exec: "/etc": permission denied` (126), `mounting "proc" to rootfs at "/proc": ...` (125);
+// the exit code is in `exit_code_for(error)`.
+Result<Launched> launch(const oci::RuntimeSpec& spec, const LaunchOptions& opts);
+
+// 127/126/125 as above, from an error launch() returned.
+int exit_code_for(const Error& e);
+
+// The exit status Docker reports for a waitpid status: the exit code, or 128 + signal.
+int docker_exit_status(int wait_status);
+
+}  // namespace berth::runtime
