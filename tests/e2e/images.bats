@@ -14,7 +14,7 @@ teardown_file() { berth_teardown_file; }
   run berth images
   expect_status 0
   [[ "${lines[0]}" =~ ^REPOSITORY\ +TAG\ +IMAGE\ ID\ +CREATED\ +SIZE$ ]]
-  [[ "${lines[1]}" =~ ^busybox\ +latest\ +${id:0:12}\ +(Less\ than\ a\ second|[0-9]+\ seconds)\ ago\ +[0-9.]+[kM]B$ ]]
+  [[ "${lines[1]}" =~ ^busybox\ +latest\ +${id:0:12}\ +(Less\ than\ a\ second|[0-9]+\ seconds?|About\ a\ minute)\ ago\ +[0-9.]+[kM]B$ ]]
   # Columns line up as Docker's tabwriter does: TAG starts where "latest" starts.
   header_tag=$(awk '{print index($0, "TAG")}' <<<"${lines[0]}")
   row_tag=$(awk '{print index($0, "latest")}' <<<"${lines[1]}")
