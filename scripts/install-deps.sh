@@ -7,7 +7,7 @@ export DEBIAN_FRONTEND=noninteractive
 build_pkgs=(
   build-essential cmake ninja-build pkg-config git
   libarchive-dev libsqlite3-dev nlohmann-json3-dev libcli11-dev libfmt-dev libspdlog-dev
-  libssl-dev libzstd-dev zlib1g-dev liblzma-dev libbz2-dev libseccomp-dev libcap-dev
+  libssl-dev libzstd-dev zlib1g-dev liblzma-dev libbz2-dev libseccomp-dev
   libgtest-dev libgmock-dev
 )
 test_pkgs=(

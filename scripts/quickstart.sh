@@ -3,8 +3,9 @@
 # install what berth needs, build it, make a local base image without any registry, and show the
 # image commands working on it. Idempotent: run it as often as you like.
 #
-# The rest of the main job (build the ML example with `berth build`, run it with -p 8000:8000,
-# call POST /predict) arrives with the containers, networking and builder work; see README.
+# The rest of the main job (build the ML example with `berth build`, run it detached with
+# -p 8000:8000, call POST /predict) arrives with the monitor, networking and builder work; see
+# README.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 step() { printf '\n==> %s\n' "$*"; }
@@ -33,6 +34,14 @@ step "berth history busybox"
 "$BERTH" history busybox
 step "berth save busybox | wc -c   (a docker-archive + OCI layout that docker, podman and skopeo load)"
 "$BERTH" save busybox | wc -c
+step "berth run --rm busybox sh -c '...'   (a real container: namespaces, cgroups, seccomp, dropped capabilities)"
+"$BERTH" run --rm --memory 64m --pids-limit 64 busybox sh -c \
+  'echo "Hello from a berth container: hostname $(hostname), pid $$"; grep -E "^(CapEff|Seccomp):" /proc/self/status'
+step "berth run --name hello busybox echo 'Hello world'; berth ps -a; berth rm hello"
+"$BERTH" rm -f hello >/dev/null 2>&1 || true
+"$BERTH" run --name hello busybox echo "Hello world"
+"$BERTH" ps -a
+"$BERTH" rm hello
 step "berth system df"
 "$BERTH" system df
 printf '\nDone. The binary is %s; try `%s images` or `%s --help`.\n' "$BERTH" "$BERTH" "$BERTH"
