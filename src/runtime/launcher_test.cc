@@ -14,6 +14,7 @@
 #include <gtest/gtest.h>
 
 #include "base/fs.h"
+#include "runtime/caps.h"
 #include "runtime/spec.h"
 
 namespace berth::runtime {
@@ -47,7 +48,7 @@ class LauncherTest : public ::testing::Test {
     o.rootfs = rootfs_;
     o.command = std::move(args);
     o.hostname = "berthtest";
-    o.capabilities = o.privileged ? all_caps() : docker_default_capabilities();
+    o.capabilities = o.privileged ? all_caps() : docker_default_caps();
     if (!o.privileged) o.seccomp = to_oci_seccomp(default_seccomp_profile(), o.capabilities);
     auto spec = build_spec(o);
     EXPECT_TRUE(spec.ok()) << spec.error().message();

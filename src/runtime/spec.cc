@@ -613,13 +613,6 @@ std::vector<std::string> docker_readonly_paths() {
   return {"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"};
 }
 
-std::vector<std::string> docker_default_capabilities() {
-  return {"CAP_CHOWN",   "CAP_DAC_OVERRIDE", "CAP_FSETID",           "CAP_FOWNER",
-          "CAP_MKNOD",   "CAP_NET_RAW",      "CAP_SETGID",           "CAP_SETUID",
-          "CAP_SETFCAP", "CAP_SETPCAP",      "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT",
-          "CAP_KILL",    "CAP_AUDIT_WRITE"};
-}
-
 std::vector<oci::LinuxDevice> default_devices() {
   auto dev = [](const char* path, int64_t maj, int64_t min) {
     return oci::LinuxDevice{path, "c", maj, min, 0666u, 0u, 0u};

@@ -45,9 +45,8 @@ std::vector<oci::Mount> docker_default_mounts(int64_t shm_size = kDefaultShmSize
 std::vector<std::string> docker_masked_paths();
 // /proc/bus, /proc/fs, /proc/irq, /proc/sys, /proc/sysrq-trigger.
 std::vector<std::string> docker_readonly_paths();
-// Docker's 14 default capabilities (CAP_CHOWN ... CAP_AUDIT_WRITE), for callers and tests; the
-// caps part of the runtime owns --cap-add/--cap-drop arithmetic.
-std::vector<std::string> docker_default_capabilities();
+// Docker's default capabilities are runtime/caps.h's docker_default_caps().
+
 // The nodes every container gets in its /dev (runtime-spec "default devices"): null, zero,
 // full, random, urandom, tty, all 0666 root:root. /dev/ptmx (a symlink to pts/ptmx) and
 // /dev/console are the rootfs code's business.

@@ -6,6 +6,7 @@
 #include <cstdlib>
 
 #include "base/fs.h"
+#include "runtime/caps.h"
 
 namespace berth::runtime {
 namespace {
@@ -30,7 +31,7 @@ RunOptions busybox() {
   o.group = read_testdata("busybox_group");
   o.rootfs = "/var/lib/berth/containers/0123456789ab/rootfs";
   o.hostname = "0123456789ab";
-  o.capabilities = docker_default_capabilities();
+  o.capabilities = docker_default_caps();
   o.cgroups_path = "/berth/0123456789ab";
   o.host_dev_dir = kData + "fake_dev";
   return o;

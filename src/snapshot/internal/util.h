@@ -1,4 +1,4 @@
-// Digest helpers private to the snapshot module (the digest module will replace them).
+// Digest checks with the snapshot module's error texts, on top of the digest module.
 #pragma once
 
 #include <string>
