@@ -2,6 +2,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/random.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
@@ -16,6 +17,7 @@
 #include "base/scope_exit.h"
 #include "base/strings.h"
 #include "engine/engine.h"
+#include "format/units.h"
 #include "runtime/caps.h"
 #include "runtime/cgroup.h"
 #include "runtime/launcher.h"
@@ -266,6 +268,19 @@ Result<ContainerRecord> Engine::create_container(const RunRequest& req) {
   conf["ReadonlyRootfs"] = o.read_only;
   conf["ShmSize"] = o.shm_size;
   conf["StopSignal"] = cfg.config.stop_signal;
+  conf["Binds"] = req.volumes;
+  conf["CapAdd"] = req.cap_add;
+  conf["CapDrop"] = req.cap_drop;
+  conf["SecurityOpt"] = req.security_opts;
+  Json ulimits = Json::array();
+  for (const auto& u : o.ulimits) {
+    BERTH_ASSIGN_OR_RETURN(auto rl, runtime::parse_ulimit(u));
+    auto to_docker = [](uint64_t v) { return v == RLIM_INFINITY ? int64_t{-1} : static_cast<int64_t>(v); };
+    ulimits.push_back({{"Name", to_lower(rl.type.substr(7))}, {"Hard", to_docker(rl.hard)},
+                       {"Soft", to_docker(rl.soft)}});
+  }
+  conf["Ulimits"] = ulimits;
+  conf["Image"] = req.image;
   c.config = conf.dump();
 
   BERTH_ASSIGN_OR_RETURN(auto tx, store_->db().begin());
@@ -406,6 +421,110 @@ Status Engine::remove_container(std::string_view name_or_id, bool force) {
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   return delete_container_record(c);
+}
+
+Result<Json> Engine::inspect_container(std::string_view name_or_id) {
+  BERTH_ASSIGN_OR_RETURN(auto c, find_container(name_or_id));
+  Json conf = Json::parse(c.config, nullptr, false);
+  if (conf.is_discarded()) conf = Json::object();
+  auto time_or_zero = [](int64_t ns) {
+    return ns > 0 ? format::format_rfc3339_nano(ns) : std::string("0001-01-01T00:00:00Z");
+  };
+  auto get = [&](const char* k, Json dflt) { return conf.contains(k) ? conf[k] : dflt; };
+  std::vector<std::string> cmd = get("Cmd", Json::array()).get<std::vector<std::string>>();
+  std::string dir = container_dir(c.id);
+  Json j = Json::object();
+  j["Id"] = c.id;
+  j["Created"] = format::format_rfc3339_nano(c.created);
+  j["Path"] = cmd.empty() ? "" : cmd.front();
+  j["Args"] = cmd.size() > 1 ? Json(std::vector<std::string>(cmd.begin() + 1, cmd.end()))
+                             : Json::array();
+  j["State"] = {{"Status", c.state},
+                {"Running", c.state == "running"},
+                {"Paused", false},
+                {"Restarting", false},
+                {"OOMKilled", c.oom_killed},
+                {"Dead", c.state == "dead"},
+                {"Pid", c.state == "running" ? c.pid : 0},
+                {"ExitCode", c.exit_code},
+                {"Error", c.error},
+                {"StartedAt", time_or_zero(c.started_at)},
+                {"FinishedAt", time_or_zero(c.finished_at)}};
+  j["Image"] = c.image_id;
+  j["ResolvConfPath"] = path_join(dir, "resolv.conf");
+  j["HostnamePath"] = path_join(dir, "hostname");
+  j["HostsPath"] = path_join(dir, "hosts");
+  j["LogPath"] = "";
+  j["Name"] = "/" + c.name;
+  j["RestartCount"] = 0;
+  j["Driver"] = "overlay2";
+  j["Platform"] = "linux";
+  std::string network = get("NetworkMode", "none").get<std::string>();
+  j["HostConfig"] = {{"Binds", get("Binds", Json::array())},
+                     {"NetworkMode", network},
+                     {"RestartPolicy", {{"Name", "no"}, {"MaximumRetryCount", 0}}},
+                     {"AutoRemove", get("AutoRemove", false)},
+                     {"CapAdd", get("CapAdd", Json::array())},
+                     {"CapDrop", get("CapDrop", Json::array())},
+                     {"Privileged", get("Privileged", false)},
+                     {"ReadonlyRootfs", get("ReadonlyRootfs", false)},
+                     {"SecurityOpt", get("SecurityOpt", Json::array())},
+                     {"ShmSize", get("ShmSize", 0)},
+                     {"Memory", get("Memory", 0)},
+                     {"MemorySwap", get("MemorySwap", 0)},
+                     {"NanoCpus", get("NanoCpus", 0)},
+                     {"CpuShares", get("CpuShares", 0)},
+                     {"CpusetCpus", get("CpusetCpus", "")},
+                     {"PidsLimit", get("PidsLimit", 0)},
+                     {"Ulimits", get("Ulimits", Json::array())}};
+  Json gd = Json::object();
+  std::string lower;
+  if (!c.top_layer.empty()) {
+    auto dirs = store_->layers().lowerdirs(c.top_layer);
+    if (dirs.ok()) lower = join(*dirs, ":");
+  }
+  gd["Data"] = {{"LowerDir", lower},
+                {"MergedDir", path_join(dir, "rootfs")},
+                {"UpperDir", path_join(dir, "upper")},
+                {"WorkDir", path_join(dir, "work")}};
+  gd["Name"] = "overlay2";
+  j["GraphDriver"] = gd;
+  Json mounts = Json::array();
+  for (const auto& b : get("Binds", Json::array())) {
+    auto parts = split(b.get<std::string>(), ':');
+    if (parts.size() < 2) continue;
+    bool ro = parts.size() > 2 && parts[2] == "ro";
+    mounts.push_back({{"Type", "bind"}, {"Source", parts[0]}, {"Destination", parts[1]},
+                      {"Mode", parts.size() > 2 ? parts[2] : ""}, {"RW", !ro},
+                      {"Propagation", "rprivate"}});
+  }
+  j["Mounts"] = mounts;
+  j["Config"] = {{"Hostname", get("Hostname", "")},
+                 {"Domainname", ""},
+                 {"User", get("User", "")},
+                 {"AttachStdin", false},
+                 {"AttachStdout", true},
+                 {"AttachStderr", true},
+                 {"Tty", false},
+                 {"OpenStdin", false},
+                 {"StdinOnce", false},
+                 {"Env", get("Env", Json::array())},
+                 {"Cmd", cmd},
+                 {"Image", get("Image", c.image_ref)},
+                 {"Volumes", nullptr},
+                 {"WorkingDir", get("WorkingDir", "")},
+                 {"Entrypoint", nullptr},
+                 {"OnBuild", nullptr},
+                 {"Labels", get("Labels", Json::object())}};
+  if (!get("StopSignal", "").get<std::string>().empty())
+    j["Config"]["StopSignal"] = get("StopSignal", "");
+  Json endpoint = {{"IPAMConfig", nullptr}, {"Links", nullptr},  {"Aliases", nullptr},
+                   {"NetworkID", ""},        {"EndpointID", ""},  {"Gateway", ""},
+                   {"IPAddress", ""},        {"IPPrefixLen", 0},  {"MacAddress", ""}};
+  j["NetworkSettings"] = {{"Bridge", ""},   {"SandboxID", ""}, {"Ports", Json::object()},
+                          {"Gateway", ""},  {"IPAddress", ""}, {"IPPrefixLen", 0},
+                          {"MacAddress", ""}, {"Networks", {{network, endpoint}}}};
+  return j;
 }
 
 Status Engine::kill_container(std::string_view name_or_id, int sig) {

@@ -106,6 +106,9 @@ class Engine {
   // By full id, unique id prefix or name. "No such container: <x>".
   Result<ContainerRecord> find_container(std::string_view name_or_id);
   Status remove_container(std::string_view name_or_id, bool force);
+  // Docker's container inspect shape: Id, Created, Path, Args, State{...}, Image, Name, Config,
+  // HostConfig, GraphDriver, Mounts, NetworkSettings.
+  Result<Json> inspect_container(std::string_view name_or_id);
   // Sends `sig` to a running container's first process.
   Status kill_container(std::string_view name_or_id, int sig);
   // SIGTERM (or the image's StopSignal), then SIGKILL after `timeout_s`.

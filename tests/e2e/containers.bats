@@ -73,6 +73,33 @@ teardown_file() {
   [ "$output" = "dd=137" ]
   run berth run --rm --memory 32m --shm-size 256m myimagename:1.0 sh -c 'dd if=/dev/zero of=/dev/shm/x bs=1M count=8 2>/dev/null; echo "dd=$?"'
   [ "$output" = "dd=0" ]
+  # When the container's own process is the one killed, inspect says so, as Docker's does.
+  run berth run --name hog --memory 32m --shm-size 256m myimagename:1.0 dd if=/dev/zero of=/dev/shm/x bs=1M count=100
+  expect_status 137
+  run berth inspect --format '{{.State.OOMKilled}} {{.State.ExitCode}} {{.HostConfig.Memory}}' hog
+  [ "$output" = "true 137 33554432" ]
+  berth rm hog
+}
+
+@test "container inspect has Docker's shape" {
+  berth run --name shape -e FOO=bar --ulimit nofile=1024:2048 myimagename:1.0 true
+  run berth container inspect shape
+  expect_status 0
+  python3 -c '
+import json, sys
+d = json.load(sys.stdin)[0]
+assert d["Name"] == "/shape", d["Name"]
+assert d["State"]["Status"] == "exited" and d["State"]["ExitCode"] == 0, d["State"]
+assert d["Path"] == "true" and d["Args"] == [], (d["Path"], d["Args"])
+assert "FOO=bar" in d["Config"]["Env"], d["Config"]["Env"]
+assert d["HostConfig"]["Ulimits"] == [{"Name": "nofile", "Hard": 2048, "Soft": 1024}], d["HostConfig"]["Ulimits"]
+assert d["Image"].startswith("sha256:")
+' <<<"$output"
+  run berth inspect --format '{{range .NetworkSettings.Networks}}[{{.IPAddress}}]{{end}}' shape
+  [ "$output" = "[]" ]
+  run berth inspect --type image --format '{{.Id}}' myimagename:1.0
+  [[ "$output" =~ ^sha256: ]]
+  berth rm shape
 }
 
 @test "ulimits: within the hard limit they apply, beyond it a clear error names the limit" {

@@ -327,6 +327,7 @@ void register_container_commands(CLI::App& app, Cli& cli) {
   add_rm(container, cli);
   add_stop_kill(container, cli);
   add_container_prune(container, cli);
+  add_inspect(container, cli, Kind::kContainer);
 }
 
 }  // namespace berth::cli

@@ -8,7 +8,7 @@ void register_image_commands(CLI::App& app, Cli& cli) {
   add_rmi(&app, "rmi", cli);
   add_tag(&app, cli);
   add_history(&app, cli);
-  add_inspect(&app, cli, false);
+  add_inspect(&app, cli, Kind::kAny);
   add_import(&app, cli);
   add_save(&app, cli);
   add_load(&app, cli);
@@ -19,7 +19,7 @@ void register_image_commands(CLI::App& app, Cli& cli) {
   add_rmi(image, "rm", cli);
   add_tag(image, cli);
   add_history(image, cli);
-  add_inspect(image, cli, true);
+  add_inspect(image, cli, Kind::kImage);
   add_import(image, cli);
   add_save(image, cli);
   add_load(image, cli);

@@ -10,21 +10,26 @@ struct InspectOpts {
   bool size = false;
 };
 
-void run_inspect(Cli& cli, const InspectOpts& o, bool images_only) {
+void run_inspect(Cli& cli, const InspectOpts& o, Kind kind) {
   auto eng = cli.engine();
   if (!eng.ok()) return cli.fail(eng.error());
-  if (!o.type.empty() && o.type != "image")
-    return cli.fail(invalid_argument("\"" + o.type + "\" is not a valid value for --type"));
+  std::string type = kind == Kind::kAny ? o.type : kind == Kind::kImage ? "image" : "container";
+  if (!type.empty() && type != "image" && type != "container")
+    return cli.fail(invalid_argument("\"" + type + "\" is not a valid value for --type"));
   std::vector<nlohmann::ordered_json> objs;
   std::vector<Error> errors;
   for (const auto& n : o.names) {
-    auto j = (*eng)->inspect_image(n);
+    // Docker looks for a container first, then an image.
+    Result<nlohmann::ordered_json> j = not_found("No such container: " + n);
+    if (type != "image") j = (*eng)->inspect_container(n);
+    if (!j.ok() && j.error().code() == Code::kNotFound && type != "container")
+      j = (*eng)->inspect_image(n);
     if (j.ok()) {
       objs.push_back(std::move(*j));
     } else if (j.error().code() == Code::kNotFound) {
       // Docker's generic inspect says "No such object" since it looked for every kind.
-      errors.push_back(images_only ? std::move(j).error()
-                                   : not_found("No such object: " + n));
+      errors.push_back(kind != Kind::kAny ? std::move(j).error()
+                                          : not_found("No such object: " + n));
     } else {
       errors.push_back(std::move(j).error());
     }
@@ -35,18 +40,18 @@ void run_inspect(Cli& cli, const InspectOpts& o, bool images_only) {
 
 }  // namespace
 
-void add_inspect(CLI::App* parent, Cli& cli, bool images_only) {
+void add_inspect(CLI::App* parent, Cli& cli, Kind kind) {
   auto o = std::make_shared<InspectOpts>();
-  auto* c = parent->add_subcommand(
-      "inspect", images_only ? "Display detailed information on one or more images"
-                             : "Return low-level information on Docker objects");
+  const char* what = kind == Kind::kImage       ? "Display detailed information on one or more images"
+                     : kind == Kind::kContainer ? "Display detailed information on one or more containers"
+                                                : "Return low-level information on berth objects";
+  auto* c = parent->add_subcommand("inspect", what);
   c->add_option("-f,--format", o->format, "Format output using a custom template");
-  if (!images_only) {
-    c->add_option("--type", o->type, "Return JSON for specified type");
+  if (kind == Kind::kAny) c->add_option("--type", o->type, "Return JSON for specified type");
+  if (kind != Kind::kImage)
     c->add_flag("-s,--size", o->size, "Display total file sizes if the type is container");
-  }
   c->add_option("NAME", o->names, "Names or ids")->required();
-  c->callback([&cli, o, images_only] { run_inspect(cli, *o, images_only); });
+  c->callback([&cli, o, kind] { run_inspect(cli, *o, kind); });
 }
 
 }  // namespace berth::cli
