@@ -1,7 +1,10 @@
 // Containers: records, bundles, the attached run, and ps/rm/stop/kill with Docker's semantics.
 #include <fcntl.h>
 #include <signal.h>
+#include <poll.h>
+#include <sys/ioctl.h>
 #include <sys/random.h>
+#include <termios.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -106,6 +109,73 @@ void forward_signal(int sig) {
   if (g_forward_pid > 0) ::kill(g_forward_pid, sig);
 }
 
+volatile sig_atomic_t g_winch = 0;
+void note_winch(int) { g_winch = 1; }
+
+void copy_window_size(int from_tty, int to_pty) {
+  struct winsize ws {};
+  if (::ioctl(from_tty, TIOCGWINSZ, &ws) == 0 && ws.ws_row && ws.ws_col)
+    ::ioctl(to_pty, TIOCSWINSZ, &ws);
+}
+
+bool write_fully(int fd, const char* p, size_t n) {
+  while (n) {
+    ssize_t w = ::write(fd, p, n);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) return false;
+    p += w;
+    n -= static_cast<size_t>(w);
+  }
+  return true;
+}
+
+// `run -t`: the terminal in raw mode, keystrokes to the container's pty, its output to ours,
+// window size followed on SIGWINCH. Returns when the pty closes (the container exited).
+void proxy_terminal(int master, bool interactive) {
+  struct termios saved {};
+  bool raw = interactive && ::isatty(STDIN_FILENO) && ::tcgetattr(STDIN_FILENO, &saved) == 0;
+  if (raw) {
+    struct termios t = saved;
+    ::cfmakeraw(&t);
+    ::tcsetattr(STDIN_FILENO, TCSANOW, &t);
+  }
+  ScopeExit restore([&] {
+    if (raw) ::tcsetattr(STDIN_FILENO, TCSANOW, &saved);
+  });
+  struct sigaction sa {};
+  sa.sa_handler = note_winch;
+  sigemptyset(&sa.sa_mask);
+  ::sigaction(SIGWINCH, &sa, nullptr);
+  if (::isatty(STDOUT_FILENO)) copy_window_size(STDOUT_FILENO, master);
+  bool stdin_open = interactive;
+  char buf[16384];
+  while (true) {
+    if (g_winch) {
+      g_winch = 0;
+      copy_window_size(STDOUT_FILENO, master);
+    }
+    struct pollfd fds[2] = {{master, POLLIN, 0}, {STDIN_FILENO, POLLIN, 0}};
+    int n = ::poll(fds, stdin_open ? 2 : 1, 250);
+    if (n < 0 && errno != EINTR) break;
+    if (n <= 0) continue;
+    if (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+      ssize_t r = ::read(master, buf, sizeof buf);
+      if (r <= 0) break;  // EIO: every holder of the pty's other side is gone
+      if (!write_fully(STDOUT_FILENO, buf, static_cast<size_t>(r))) break;
+    }
+    if (stdin_open && (fds[1].revents & (POLLIN | POLLHUP | POLLERR))) {
+      ssize_t r = ::read(STDIN_FILENO, buf, sizeof buf);
+      if (r <= 0) {
+        stdin_open = false;
+        const char eot = 4;  // end of input, as a terminal user types it
+        write_fully(master, &eot, 1);
+      } else {
+        write_fully(master, buf, static_cast<size_t>(r));
+      }
+    }
+  }
+}
+
 Result<runtime::Resources> cgroup_resources(const runtime::RunOptions& o,
                                             const oci::RuntimeSpec& spec) {
   runtime::Resources r;
@@ -118,7 +188,11 @@ Result<runtime::Resources> cgroup_resources(const runtime::RunOptions& o,
   r.cpuset_mems = o.cpuset_mems;
   if (o.pids_limit && *o.pids_limit > 0) r.pids_limit = *o.pids_limit;
   if (spec.linux && spec.linux->resources) {
-    for (const auto& d : spec.linux->resources->devices) {
+    // The spec's rules, then the ones runc always adds (ptmx, pts, /dev/full, tun, mknod), as
+    // the device nodes every container gets must be usable.
+    std::vector<oci::DeviceCgroup> rules = spec.linux->resources->devices;
+    for (const auto& d : runtime::runc_implicit_device_rules()) rules.push_back(d);
+    for (const auto& d : rules) {
       runtime::DeviceRule rule;
       rule.allow = d.allow;
       rule.type = d.type.empty() ? 'a' : d.type[0];
@@ -329,7 +403,11 @@ Result<int> Engine::run_attached(const ContainerRecord& rec, const RunRequest& r
   ScopeExit drop_cgroup([&] { (void)cg->destroy(); });
   lo.cgroup = cg.get();
   UniqueFd devnull;
-  if (!req.interactive) {
+  if (spec.process->terminal) {
+    struct winsize ws {};
+    if (::ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_row && ws.ws_col)
+      spec.process->console_size = oci::Box{ws.ws_row, ws.ws_col};
+  } else if (!req.interactive) {
     BERTH_ASSIGN_OR_RETURN(devnull, open_file("/dev/null", O_RDONLY));
     lo.stdin_fd = devnull.get();
   }
@@ -357,6 +435,7 @@ Result<int> Engine::run_attached(const ContainerRecord& rec, const RunRequest& r
   c.started_at = image::now_nanos();
   BERTH_TRY(save_container_state(c));
 
+  if (launched->console) proxy_terminal(launched->console.get(), req.interactive);
   int status = 0;
   while (::waitpid(launched->pid, &status, 0) < 0 && errno == EINTR) {
   }

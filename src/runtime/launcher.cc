@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <sys/mount.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
@@ -289,10 +290,36 @@ Result<ChildPlan> make_plan(const oci::RuntimeSpec& spec, const LaunchOptions& o
   for (const auto& e : p.env)
     if (e.rfind("PATH=", 0) == 0) path_var = e.substr(5);
   p.path_dirs = split(path_var, ':');
+  p.terminal = proc.terminal;
+  if (proc.console_size) {
+    p.rows = static_cast<unsigned short>(proc.console_size->height);
+    p.cols = static_cast<unsigned short>(proc.console_size->width);
+  }
   p.stdio[0] = opts.stdin_fd;
   p.stdio[1] = opts.stdout_fd;
   p.stdio[2] = opts.stderr_fd;
   return p;
+}
+
+Result<UniqueFd> receive_fd(int sock) {
+  char byte;
+  struct iovec iov {&byte, 1};
+  char cbuf[CMSG_SPACE(sizeof(int))];
+  struct msghdr msg {};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = cbuf;
+  msg.msg_controllen = sizeof cbuf;
+  ssize_t n;
+  do {
+    n = ::recvmsg(sock, &msg, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+  } while (n < 0 && errno == EINTR);
+  if (n <= 0) return internal_error("the container sent no terminal");
+  struct cmsghdr* cm = CMSG_FIRSTHDR(&msg);
+  if (!cm || cm->cmsg_type != SCM_RIGHTS) return internal_error("the container sent no terminal");
+  int fd;
+  std::memcpy(&fd, CMSG_DATA(cm), sizeof fd);
+  return UniqueFd(fd);
 }
 
 }  // namespace
@@ -312,15 +339,27 @@ Result<Launched> launch(const oci::RuntimeSpec& spec, const LaunchOptions& opts)
   if (::pipe2(errp, O_CLOEXEC) < 0) return sys_error("pipe");
   UniqueFd err_r(errp[0]), err_w(errp[1]);
 
+  UniqueFd console_parent, console_child;
+  if (plan.terminal) {
+    int sp[2];
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0) return sys_error("socketpair");
+    console_parent.reset(sp[0]);
+    console_child.reset(sp[1]);
+    plan.console_sock = sp[1];
+  }
+
   long pid = ::syscall(SYS_clone, plan.clone_flags | SIGCHLD, nullptr, nullptr, nullptr, 0);
   if (pid < 0) return sys_error("clone");
   if (pid == 0) {
     sync_w.release();  // never run destructors in the child
     err_r.release();
+    console_parent.release();
+    console_child.release();
     internal::run_child(plan, sync_r.get(), err_w.get());
   }
   sync_r.reset();
   err_w.reset();
+  console_child.reset();
   auto kill_child = [&] {
     ::kill(static_cast<pid_t>(pid), SIGKILL);
     ::waitpid(static_cast<pid_t>(pid), nullptr, 0);
@@ -342,7 +381,19 @@ Result<Launched> launch(const oci::RuntimeSpec& spec, const LaunchOptions& opts)
   do {
     n = ::read(err_r.get(), &ce, sizeof ce);
   } while (n < 0 && errno == EINTR);
-  if (n == 0) return Launched{static_cast<pid_t>(pid)};  // exec closed the pipe: running
+  if (n == 0) {  // exec closed the pipe: running
+    Launched l;
+    l.pid = static_cast<pid_t>(pid);
+    if (plan.terminal) {
+      auto master = receive_fd(console_parent.get());
+      if (!master.ok()) {
+        kill_child();
+        return std::move(master).error().context("receiving the container's terminal");
+      }
+      l.console = std::move(*master);
+    }
+    return l;
+  }
   ::waitpid(static_cast<pid_t>(pid), nullptr, 0);
   if (n != static_cast<ssize_t>(sizeof ce))
     return internal_error("the container process died during setup");

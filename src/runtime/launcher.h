@@ -31,7 +31,9 @@ struct LaunchOptions {
   std::string overlay_options;
   // Joined before anything else (e.g. the cgroup from open_cgroup() after create()).
   Cgroup* cgroup = nullptr;
-  // The container's stdio; -1 keeps the caller's.
+  // The container's stdio; -1 keeps the caller's. Ignored with spec.process.terminal: then the
+  // child opens a pseudo-terminal in its own devpts, makes it its controlling terminal and stdio,
+  // and hands the master side back (Launched::console).
   int stdin_fd = -1, stdout_fd = -1, stderr_fd = -1;
   // Seccomp: compiled from spec.linux.seccomp when null.
   const CompiledSeccomp* seccomp = nullptr;
@@ -40,6 +42,7 @@ struct LaunchOptions {
 // A started container process. The caller reaps it (waitpid) or hands it to a monitor.
 struct Launched {
   pid_t pid = -1;
+  UniqueFd console;  // the pty master, when spec.process.terminal
 };
 
 // What went wrong in the child, and Docker's exit code for it: 127 when the command was not

@@ -6,7 +6,10 @@
 #include <grp.h>
 #include <linux/openat2.h>
 #include <sched.h>
+#include <termios.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -247,6 +250,55 @@ void write_file(const char* path, const char* value, int err_fd) {
   if (n < 0) die(err_fd, 0, e, "writing \"%s\": %s", path, std::strerror(e));
 }
 
+// A pseudo-terminal from the container's own devpts (so `tty` names a path that exists inside),
+// made the controlling terminal and stdio; the master goes back to the parent over a socket.
+void setup_console(const ChildPlan& p, int err_fd) {
+  int master = ::open("/dev/pts/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (master < 0) die(err_fd, 0, errno, "opening /dev/pts/ptmx: %s", std::strerror(errno));
+  int unlock = 0;
+  if (::ioctl(master, TIOCSPTLCK, &unlock) < 0)
+    die(err_fd, 0, errno, "unlocking the pty: %s", std::strerror(errno));
+  int slave = ::ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY);
+  if (slave < 0) die(err_fd, 0, errno, "opening the pty peer: %s", std::strerror(errno));
+  if (p.rows && p.cols) {
+    struct winsize ws {};
+    ws.ws_row = p.rows;
+    ws.ws_col = p.cols;
+    ::ioctl(master, TIOCSWINSZ, &ws);
+  }
+  char cbuf[CMSG_SPACE(sizeof(int))];
+  std::memset(cbuf, 0, sizeof cbuf);
+  char byte = 'c';
+  struct iovec iov {&byte, 1};
+  struct msghdr msg {};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = cbuf;
+  msg.msg_controllen = sizeof cbuf;
+  struct cmsghdr* cm = CMSG_FIRSTHDR(&msg);
+  cm->cmsg_level = SOL_SOCKET;
+  cm->cmsg_type = SCM_RIGHTS;
+  cm->cmsg_len = CMSG_LEN(sizeof(int));
+  std::memcpy(CMSG_DATA(cm), &master, sizeof(int));
+  if (::sendmsg(p.console_sock, &msg, 0) < 0)
+    die(err_fd, 0, errno, "sending the pty master: %s", std::strerror(errno));
+  ::close(master);
+  // /dev/console is the terminal too, as runc makes it.
+  int con = ::open("/dev/console", O_CREAT | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (con >= 0) {
+    ::close(con);
+    char sp[64];
+    std::snprintf(sp, sizeof sp, "/proc/self/fd/%d", slave);
+    ::mount(sp, "/dev/console", nullptr, MS_BIND, nullptr);
+  }
+  if (::setsid() < 0) die(err_fd, 0, errno, "setsid: %s", std::strerror(errno));
+  if (::ioctl(slave, TIOCSCTTY, 0) < 0)
+    die(err_fd, 0, errno, "setting the controlling terminal: %s", std::strerror(errno));
+  for (int i = 0; i < 3; ++i)
+    if (::dup2(slave, i) < 0) die(err_fd, 0, errno, "dup2: %s", std::strerror(errno));
+  if (slave > 2) ::close(slave);
+}
+
 // execve with the container's PATH (execvpe would search the parent's).
 [[noreturn]] void exec_command(const ChildPlan& p, int err_fd) {
   const char* cmd = p.argv[0];
@@ -304,6 +356,7 @@ void run_child(const ChildPlan& p, int sync_fd, int err_fd) {
   ::close(root_fd);
   pivot(p, err_fd);
   mask_paths(p, err_fd);
+  if (p.terminal) setup_console(p, err_fd);
   for (const auto& [path, value] : p.sysctls) write_file(path.c_str(), value.c_str(), err_fd);
   if (p.readonly_root &&
       ::mount(nullptr, "/", nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY, nullptr) < 0)
@@ -343,7 +396,7 @@ void run_child(const ChildPlan& p, int sync_fd, int err_fd) {
     die(err_fd, 0, errno, "chdir to cwd (\"%s\") set in config.json failed: %s", p.cwd.c_str(),
         std::strerror(errno));
 
-  for (int i = 0; i < 3; ++i)
+  for (int i = 0; i < 3 && !p.terminal; ++i)
     if (p.stdio[i] >= 0 && ::dup2(p.stdio[i], i) < 0)
       die(err_fd, 0, errno, "dup2: %s", std::strerror(errno));
   // No fd of berth's may reach the container (CVE-2024-21626): all of 3.. close on exec.

@@ -175,3 +175,13 @@ assert d["Image"].startswith("sha256:")
   [[ "$output" == *"container"*"is using its referenced image"* ]]
   berth rm user
 }
+
+@test "run -it gives a real terminal inside the container: the seeds' run -it IMAGE /bin/sh" {
+  run python3 "$BERTH_SRC/tests/e2e/pty_run.py" 33 101 'tty; stty size; echo "sum=$((6*7))"; exit 7
+' "$BERTH" --root "$BERTH_TEST_ROOT" run -it --rm myimagename:1.0 /bin/sh
+  expect_status 0
+  [[ "$output" == *"/dev/pts/0"* ]]
+  [[ "$output" == *"33 101"* ]]
+  [[ "$output" == *"sum=42"* ]]
+  [[ "$output" == *"exit 7" ]]
+}

@@ -55,11 +55,11 @@ void run_run(Cli& cli, RunFlags& f, const std::vector<std::string>& rest) {
     cli.exit_code = 125;
     return;
   }
-  if (f.tty || f.detach)
-    return cli.fail(unimplemented(std::string(f.tty ? "-t (a pseudo-terminal)" : "-d (detached)") +
-                                  " needs the container monitor, which is not in this berth "
-                                  "yet; run attached without it"),
+  if (f.detach)
+    return cli.fail(unimplemented("-d (detached) needs the container monitor, which is not in this "
+                                  "berth yet; run attached without it"),
                     125);
+  f.req.options.tty = f.tty;
   f.req.image = rest[0];
   f.req.options.command.assign(rest.begin() + 1, rest.end());
   auto st = fill_options(f);

@@ -76,6 +76,9 @@ struct ChildPlan {
   std::vector<char*> argv, envp;  // point into args/env, null-terminated
   std::vector<std::string> path_dirs;  // the container's PATH, for command lookup
   int stdio[3] = {-1, -1, -1};
+  bool terminal = false;
+  unsigned short rows = 0, cols = 0;
+  int console_sock = -1;  // the child sends the pty master over this socket
 };
 
 // What the child reports on its error pipe before _exit.
