@@ -37,6 +37,9 @@ struct RunRequest {
   std::vector<std::string> cap_add, cap_drop;
   std::vector<std::string> security_opts;
   std::vector<std::string> volumes;  // -v host:ctr[:ro|rw]
+  std::string restart;               // --restart no|always|unless-stopped|on-failure[:N]
+  std::string log_driver;            // --log-driver json-file|none
+  std::vector<std::string> log_opts; // --log-opt max-size=10m, max-file=3
 };
 
 }  // namespace berth::engine

@@ -20,6 +20,7 @@
 #include "base/scope_exit.h"
 #include "base/strings.h"
 #include "engine/engine.h"
+#include "engine/logs.h"
 #include "format/units.h"
 #include "runtime/caps.h"
 #include "runtime/cgroup.h"
@@ -354,6 +355,32 @@ Result<ContainerRecord> Engine::create_container(const RunRequest& req) {
                        {"Soft", to_docker(rl.soft)}});
   }
   conf["Ulimits"] = ulimits;
+  {
+    auto kv = split_once(req.restart.empty() ? "no" : req.restart, ':');
+    int max = 0;
+    if (kv.found) {
+      try {
+        max = std::stoi(kv.second);
+      } catch (...) {
+        max = -1;
+      }
+    }
+    if ((kv.first != "no" && kv.first != "always" && kv.first != "unless-stopped" &&
+         kv.first != "on-failure") ||
+        max < 0 || (kv.found && kv.first != "on-failure"))
+      return invalid_argument("invalid restart policy: " + req.restart);
+    if (req.remove && kv.first != "no")
+      return invalid_argument("Conflicting options: --restart and --rm");
+    conf["RestartPolicy"] = {{"Name", kv.first}, {"MaximumRetryCount", max}};
+  }
+  BERTH_ASSIGN_OR_RETURN(auto lc, parse_log_config(req.log_driver, req.log_opts));
+  Json lcfg = Json::object();
+  for (const auto& lo : req.log_opts) {
+    auto kv = split_once(lo, '=');
+    lcfg[kv.first] = kv.second;
+  }
+  conf["LogConfig"] = {{"Type", lc.driver}, {"Config", lcfg}, {"MaxSize", lc.max_size},
+                       {"MaxFiles", lc.max_files}};
   conf["Image"] = req.image;
   c.config = conf.dump();
 
@@ -378,12 +405,24 @@ Status Engine::save_container_state(const ContainerRecord& c) {
       c.error);
 }
 
-Result<int> Engine::run_attached(const ContainerRecord& rec, const RunRequest& req) {
-  ContainerRecord c = rec;
+// The resource flags a container was created with, read back from its record.
+static runtime::RunOptions resource_options(const std::string& config) {
+  runtime::RunOptions o;
+  Json conf = Json::parse(config, nullptr, false);
+  if (conf.is_discarded()) return o;
+  o.memory = conf.value("Memory", int64_t{0});
+  o.memory_swap = conf.value("MemorySwap", int64_t{0});
+  o.nano_cpus = conf.value("NanoCpus", int64_t{0});
+  o.cpu_shares = conf.value("CpuShares", int64_t{0});
+  o.cpuset_cpus = conf.value("CpusetCpus", std::string());
+  if (int64_t p = conf.value("PidsLimit", int64_t{0}); p != 0) o.pids_limit = p;
+  return o;
+}
+
+Result<Engine::Started> Engine::start_process(ContainerRecord& c, const StdioFds& stdio) {
   std::string dir = container_dir(c.id);
   BERTH_ASSIGN_OR_RETURN(auto spec_text, read_file(path_join(dir, "config.json")));
   BERTH_ASSIGN_OR_RETURN(auto spec, oci::parse_runtime_spec(spec_text));
-
   std::string lower;
   if (!c.top_layer.empty()) {
     BERTH_ASSIGN_OR_RETURN(auto dirs, store_->layers().lowerdirs(c.top_layer));
@@ -395,61 +434,84 @@ Result<int> Engine::run_attached(const ContainerRecord& rec, const RunRequest& r
   runtime::LaunchOptions lo;
   lo.overlay_options = "lowerdir=" + lower + ",upperdir=" + path_join(dir, "upper") +
                        ",workdir=" + path_join(dir, "work");
-
+  Started st;
   BERTH_ASSIGN_OR_RETURN(auto layout, runtime::detect_cgroups());
-  BERTH_ASSIGN_OR_RETURN(auto cg, runtime::open_cgroup(layout, "berth/" + c.id));
-  BERTH_ASSIGN_OR_RETURN(auto res, cgroup_resources(req.options, spec));
-  BERTH_TRY_CTX(cg->create(res), "creating the container's cgroup");
-  ScopeExit drop_cgroup([&] { (void)cg->destroy(); });
-  lo.cgroup = cg.get();
-  UniqueFd devnull;
+  BERTH_ASSIGN_OR_RETURN(st.cgroup, runtime::open_cgroup(layout, "berth/" + c.id));
+  BERTH_ASSIGN_OR_RETURN(auto res, cgroup_resources(resource_options(c.config), spec));
+  BERTH_TRY_CTX(st.cgroup->create(res), "creating the container's cgroup");
+  lo.cgroup = st.cgroup.get();
   if (spec.process->terminal) {
     struct winsize ws {};
     if (::ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_row && ws.ws_col)
       spec.process->console_size = oci::Box{ws.ws_row, ws.ws_col};
-  } else if (!req.interactive) {
-    BERTH_ASSIGN_OR_RETURN(devnull, open_file("/dev/null", O_RDONLY));
-    lo.stdin_fd = devnull.get();
   }
+  lo.stdin_fd = stdio.in;
+  lo.stdout_fd = stdio.out;
+  lo.stderr_fd = stdio.err;
+  auto launched = runtime::launch(spec, lo);
+  if (!launched.ok()) {
+    (void)st.cgroup->destroy();
+    c.state = "exited";
+    c.exit_code = runtime::exit_code_for(launched.error());
+    c.error = launched.error().message();
+    c.finished_at = image::now_nanos();
+    (void)save_container_state(c);
+    return std::move(launched).error();
+  }
+  st.proc = std::move(*launched);
+  c.state = "running";
+  c.pid = st.proc.pid;
+  c.started_at = image::now_nanos();
+  c.error.clear();
+  BERTH_TRY(save_container_state(c));
+  return st;
+}
 
+Result<int> Engine::finish_process(ContainerRecord& c, Started& st) {
+  int status = 0;
+  while (::waitpid(st.proc.pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  auto oom = st.cgroup->oom_killed();
+  c.oom_killed = oom.ok() && *oom;
+  (void)st.cgroup->destroy();
+  c.state = "exited";
+  c.exit_code = runtime::docker_exit_status(status);
+  c.finished_at = image::now_nanos();
+  c.pid = 0;
+  auto saved = save_container_state(c);
+  Json conf = Json::parse(c.config, nullptr, false);
+  if (!conf.is_discarded() && conf.value("AutoRemove", false)) {
+    BERTH_TRY(remove_container(c.id, true));
+  } else if (!saved.ok() && saved.error().code() != Code::kNotFound) {
+    return std::move(saved).error();
+  }
+  return c.exit_code;
+}
+
+Result<int> Engine::run_attached(const ContainerRecord& rec, const RunRequest& req) {
+  ContainerRecord c = rec;
+  UniqueFd devnull;
+  StdioFds stdio;
+  if (!req.interactive && !req.options.tty) {
+    BERTH_ASSIGN_OR_RETURN(devnull, open_file("/dev/null", O_RDONLY));
+    stdio.in = devnull.get();
+  }
   // Docker's sig-proxy: signals to `berth run` go to the container.
   struct sigaction sa {};
   sa.sa_handler = forward_signal;
   sigemptyset(&sa.sa_mask);
   sa.sa_flags = SA_RESTART;
   for (int s : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2}) ::sigaction(s, &sa, nullptr);
-
-  auto launched = runtime::launch(spec, lo);
-  if (!launched.ok()) {
-    c.state = "exited";
-    c.exit_code = runtime::exit_code_for(launched.error());
-    c.error = launched.error().message();
-    c.finished_at = image::now_nanos();
-    (void)save_container_state(c);
+  auto st = start_process(c, stdio);
+  if (!st.ok()) {
     if (req.remove) (void)remove_container(c.id, true);
-    return std::move(launched).error();
+    return std::move(st).error();
   }
-  g_forward_pid = launched->pid;
-  c.state = "running";
-  c.pid = launched->pid;
-  c.started_at = image::now_nanos();
-  BERTH_TRY(save_container_state(c));
-
-  if (launched->console) proxy_terminal(launched->console.get(), req.interactive);
-  int status = 0;
-  while (::waitpid(launched->pid, &status, 0) < 0 && errno == EINTR) {
-  }
+  g_forward_pid = st->proc.pid;
+  if (st->proc.console) proxy_terminal(st->proc.console.get(), req.interactive);
+  auto code = finish_process(c, *st);
   g_forward_pid = 0;
-  auto oom = cg->oom_killed();
-  c.oom_killed = oom.ok() && *oom;
-  c.state = "exited";
-  c.exit_code = runtime::docker_exit_status(status);
-  c.finished_at = image::now_nanos();
-  c.pid = 0;
-  auto saved = save_container_state(c);
-  if (req.remove) BERTH_TRY(remove_container(c.id, true));
-  else if (!saved.ok() && saved.error().code() != Code::kNotFound) return std::move(saved).error();
-  return c.exit_code;
+  return code;
 }
 
 Result<std::vector<ContainerRecord>> Engine::list_containers() {
@@ -481,6 +543,12 @@ Result<ContainerRecord> Engine::find_container(std::string_view name_or_id) {
 }
 
 Status Engine::delete_container_record(const ContainerRecord& c) {
+  // The monitor destroys the cgroup when the container exits; after a crash nobody did.
+  auto layout = runtime::detect_cgroups();
+  if (layout.ok()) {
+    auto cg = runtime::open_cgroup(*layout, "berth/" + c.id);
+    if (cg.ok()) BERTH_TRY_CTX((*cg)->destroy(), "removing the container's cgroup");
+  }
   BERTH_ASSIGN_OR_RETURN(auto tx, store_->db().begin());
   BERTH_TRY(store_->db().run("DELETE FROM containers WHERE id = ?1", c.id));
   if (!c.top_layer.empty()) BERTH_TRY(store_->layers().release(c.top_layer));
@@ -533,7 +601,9 @@ Result<Json> Engine::inspect_container(std::string_view name_or_id) {
   j["ResolvConfPath"] = path_join(dir, "resolv.conf");
   j["HostnamePath"] = path_join(dir, "hostname");
   j["HostsPath"] = path_join(dir, "hosts");
-  j["LogPath"] = "";
+  std::string log_type = conf.contains("LogConfig") ? conf["LogConfig"].value("Type", "json-file")
+                                                     : std::string("json-file");
+  j["LogPath"] = log_type == "json-file" ? container_log_path(c.id) : "";
   j["Name"] = "/" + c.name;
   j["RestartCount"] = 0;
   j["Driver"] = "overlay2";
@@ -541,7 +611,11 @@ Result<Json> Engine::inspect_container(std::string_view name_or_id) {
   std::string network = get("NetworkMode", "none").get<std::string>();
   j["HostConfig"] = {{"Binds", get("Binds", Json::array())},
                      {"NetworkMode", network},
-                     {"RestartPolicy", {{"Name", "no"}, {"MaximumRetryCount", 0}}},
+                     {"RestartPolicy", get("RestartPolicy", Json({{"Name", "no"}, {"MaximumRetryCount", 0}}))},
+                     {"LogConfig",
+                      {{"Type", log_type},
+                       {"Config", conf.contains("LogConfig") ? conf["LogConfig"]["Config"]
+                                                             : Json::object()}}},
                      {"AutoRemove", get("AutoRemove", false)},
                      {"CapAdd", get("CapAdd", Json::array())},
                      {"CapDrop", get("CapDrop", Json::array())},
@@ -611,12 +685,15 @@ Status Engine::kill_container(std::string_view name_or_id, int sig) {
   if (c.state != "running")
     return conflict("cannot kill container: " + std::string(name_or_id) + ": container " +
                     c.id + " is not running");
+  BERTH_TRY(atomic_write_file(stopped_marker(c.id), ""));
   if (::kill(c.pid, sig) < 0) return sys_error("kill " + std::to_string(c.pid));
   return {};
 }
 
 Status Engine::stop_container(std::string_view name_or_id, int timeout_s) {
   BERTH_ASSIGN_OR_RETURN(auto c, find_container(name_or_id));
+  // First the marker: a monitor between two restarts must not start the container again.
+  BERTH_TRY(atomic_write_file(stopped_marker(c.id), ""));
   if (c.state != "running") return {};  // Docker: stopping a stopped container succeeds
   ::kill(c.pid, SIGTERM);
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);

@@ -15,6 +15,8 @@
 #include "image/import.h"
 #include "image/store.h"
 #include "engine/container.h"
+#include "runtime/cgroup.h"
+#include "runtime/launcher.h"
 
 namespace berth::engine {
 
@@ -113,6 +115,15 @@ class Engine {
   Status kill_container(std::string_view name_or_id, int sig);
   // SIGTERM (or the image's StopSignal), then SIGKILL after `timeout_s`.
   Status stop_container(std::string_view name_or_id, int timeout_s);
+  // Starts `berth monitor` for the container in its own session and returns once the container
+  // runs (or with the error that kept it from starting: exit_code_for() applies).
+  Status start_detached(const ContainerRecord& c);
+  // The monitor's body (monitor.cc): start the container with its output piped into the
+  // json-file log, write "ok" or "err <code> <message>" to ready_fd, supervise until it exits.
+  Result<int> monitor(std::string_view id, int ready_fd);
+  std::string container_log_path(const std::string& id) const;
+  // Present while a user's stop or kill holds the container down: no restart policy applies.
+  std::string stopped_marker(const std::string& id) const;
   // Removes every stopped container; returns their ids.
   Result<std::vector<std::string>> prune_containers();
 
@@ -128,6 +139,17 @@ class Engine {
   // Writers of new data hold the store lock shared; garbage collection holds it exclusive, so it
   // never deletes a blob that a concurrent load has written but not yet recorded.
   Result<UniqueFd> lock_store(bool exclusive);
+  // A started container process and its cgroup; finish_process waits for it and records how it
+  // ended (removing the container when it was created with --rm).
+  struct StdioFds {
+    int in = -1, out = -1, err = -1;
+  };
+  struct Started {
+    runtime::Launched proc;
+    std::unique_ptr<runtime::Cgroup> cgroup;
+  };
+  Result<Started> start_process(ContainerRecord& c, const StdioFds& stdio);
+  Result<int> finish_process(ContainerRecord& c, Started& st);
   Status save_container_state(const ContainerRecord& c);
   Status delete_container_record(const ContainerRecord& c);
   std::string container_dir(const std::string& id) const;

@@ -1,10 +1,13 @@
 // `run` (attached), `ps` / `container ls`, `rm`, `stop`, `kill`, `container prune`.
+#include <unistd.h>
+
 #include <csignal>
 #include <ctime>
 #include <map>
 
 #include "base/strings.h"
 #include "cli/commands/commands.h"
+#include "engine/logs.h"
 #include "format/units.h"
 #include "runtime/cgroup.h"
 #include "runtime/launcher.h"
@@ -17,7 +20,7 @@ struct RunFlags {
   engine::RunRequest req;
   std::string memory, memory_swap, shm_size, cpus, user, workdir, hostname;
   std::optional<std::string> entrypoint;
-  bool tty = false, detach = false;
+  bool tty = false, detach = false, create_only = false;
   int64_t pids_limit = 0, cpu_shares = 0;
 };
 
@@ -55,10 +58,6 @@ void run_run(Cli& cli, RunFlags& f, const std::vector<std::string>& rest) {
     cli.exit_code = 125;
     return;
   }
-  if (f.detach)
-    return cli.fail(unimplemented("-d (detached) needs the container monitor, which is not in this "
-                                  "berth yet; run attached without it"),
-                    125);
   f.req.options.tty = f.tty;
   f.req.image = rest[0];
   f.req.options.command.assign(rest.begin() + 1, rest.end());
@@ -68,6 +67,16 @@ void run_run(Cli& cli, RunFlags& f, const std::vector<std::string>& rest) {
   if (!eng.ok()) return cli.fail(eng.error(), 125);
   auto c = (*eng)->create_container(f.req);
   if (!c.ok()) return cli.fail(c.error(), 125);
+  if (f.create_only) {
+    cli.out << c->id << "\n";
+    return;
+  }
+  if (f.detach) {
+    auto st = (*eng)->start_detached(*c);
+    if (!st.ok()) return cli.fail(st.error(), runtime::exit_code_for(st.error()));
+    cli.out << c->id << "\n";
+    return;
+  }
   auto code = (*eng)->run_attached(*c, f.req);
   if (!code.ok()) return cli.fail(code.error(), runtime::exit_code_for(code.error()));
   cli.exit_code = *code;
@@ -188,9 +197,11 @@ Result<int> parse_signal(const std::string& s) {
 
 }  // namespace
 
-void add_run(CLI::App* parent, Cli& cli) {
+void add_run(CLI::App* parent, Cli& cli, bool create_only) {
   auto f = std::make_shared<RunFlags>();
-  auto* c = parent->add_subcommand("run", "Create and run a new container from an image");
+  f->create_only = create_only;
+  auto* c = create_only ? parent->add_subcommand("create", "Create a new container")
+                        : parent->add_subcommand("run", "Create and run a new container from an image");
   // Docker stops reading flags at the image: what follows is the container's command.
   c->prefix_command();
   c->set_help_flag("--help", "Print usage");  // -h is --hostname here, as in Docker
@@ -225,6 +236,10 @@ void add_run(CLI::App* parent, Cli& cli) {
   c->add_option("-v,--volume", r.volumes, "Bind mount a volume (/host:/ctr[:ro])")->allow_extra_args(false);
   c->add_option("--tmpfs", o.tmpfs, "Mount a tmpfs directory")->allow_extra_args(false);
   c->add_option("--device", o.devices, "Add a host device to the container")->allow_extra_args(false);
+  c->add_option("--restart", r.restart, "Restart policy to apply when a container exits");
+  c->add_option("--log-driver", r.log_driver, "Logging driver for the container (json-file, none)");
+  c->add_option("--log-opt", r.log_opts, "Log driver options (max-size, max-file)")
+      ->allow_extra_args(false);
   c->callback([&cli, f, c] { run_run(cli, *f, c->remaining()); });
 }
 
@@ -315,14 +330,165 @@ void add_container_prune(CLI::App* parent, Cli& cli) {
   });
 }
 
+struct LogsFlags {
+  std::string name, since, until;
+  std::string tail = "all";
+  bool follow = false, timestamps = false;
+};
+
+Result<int64_t> log_time(const std::string& v) {
+  auto t = format::parse_rfc3339_nano(v);
+  if (t.ok()) return t;
+  auto ms = format::parse_go_duration_ms(v);
+  if (ms.ok()) return static_cast<int64_t>(std::time(nullptr)) * 1000000000 - *ms * 1000000;
+  try {
+    return static_cast<int64_t>(std::stoll(v)) * 1000000000;  // unix seconds
+  } catch (...) {
+  }
+  return invalid_argument("invalid time value \"" + v + "\"");
+}
+
+void run_logs(Cli& cli, const LogsFlags& f) {
+  auto eng = cli.engine();
+  if (!eng.ok()) return cli.fail(eng.error());
+  auto c = (*eng)->find_container(f.name);
+  if (!c.ok()) return cli.fail(c.error());
+  engine::ReadLogsOptions o;
+  if (f.tail != "all") {
+    try {
+      o.tail = static_cast<size_t>(std::stoul(f.tail));
+    } catch (...) {
+      return cli.fail(invalid_argument("invalid value for --tail: " + f.tail));
+    }
+  }
+  if (!f.since.empty()) {
+    auto t = log_time(f.since);
+    if (!t.ok()) return cli.fail(t.error());
+    o.since = *t;
+  }
+  if (!f.until.empty()) {
+    auto t = log_time(f.until);
+    if (!t.ok()) return cli.fail(t.error());
+    o.until = *t;
+  }
+  o.follow = f.follow;
+  std::string id = c->id;
+  engine::Engine* e = *eng;
+  o.still_running = [e, id] {
+    auto now = e->find_container(id);
+    return now.ok() && now->state == "running";
+  };
+  std::cout.setf(std::ios::unitbuf);
+  std::cerr.setf(std::ios::unitbuf);
+  auto st = engine::read_logs((*eng)->container_log_path(c->id), o, [&](const engine::LogLine& l) {
+    std::ostream& os = l.stream == "stderr" ? cli.err : cli.out;
+    if (f.timestamps) os << l.time << " ";
+    os << l.log;
+  });
+  if (!st.ok()) cli.fail(st.error());
+}
+
+void add_logs(CLI::App* parent, Cli& cli) {
+  auto f = std::make_shared<LogsFlags>();
+  auto* c = parent->add_subcommand("logs", "Fetch the logs of a container");
+  c->add_flag("-f,--follow", f->follow, "Follow log output");
+  c->add_option("-n,--tail", f->tail, "Number of lines to show from the end of the logs");
+  c->add_flag("-t,--timestamps", f->timestamps, "Show timestamps");
+  c->add_option("--since", f->since, "Show logs since timestamp or relative (e.g. 42m)");
+  c->add_option("--until", f->until, "Show logs before a timestamp or relative (e.g. 42m)");
+  c->add_option("CONTAINER", f->name, "Container")->required();
+  c->callback([&cli, f] { run_logs(cli, *f); });
+}
+
+void add_start_wait_restart(CLI::App* parent, Cli& cli) {
+  auto names = std::make_shared<std::vector<std::string>>();
+  auto* start = parent->add_subcommand("start", "Start one or more stopped containers");
+  start->add_option("CONTAINER", *names, "Containers")->required();
+  start->callback([&cli, names] {
+    auto eng = cli.engine();
+    if (!eng.ok()) return cli.fail(eng.error());
+    for (const auto& n : *names) {
+      auto c = (*eng)->find_container(n);
+      Status st = c.ok() ? (*eng)->start_detached(*c) : Status(c.error());
+      if (st.ok()) cli.out << n << "\n";
+      else cli.fail(st.error());
+    }
+  });
+  auto wnames = std::make_shared<std::vector<std::string>>();
+  auto* wait = parent->add_subcommand("wait", "Block until containers stop, then print their exit codes");
+  wait->add_option("CONTAINER", *wnames, "Containers")->required();
+  wait->callback([&cli, wnames] {
+    auto eng = cli.engine();
+    if (!eng.ok()) return cli.fail(eng.error());
+    for (const auto& n : *wnames) {
+      while (true) {
+        auto c = (*eng)->find_container(n);
+        if (!c.ok()) {
+          cli.fail(c.error());
+          break;
+        }
+        if (c->state != "running") {
+          cli.out << c->exit_code << "\n";
+          break;
+        }
+        ::usleep(100000);
+      }
+    }
+  });
+  auto rnames = std::make_shared<std::vector<std::string>>();
+  auto timeout = std::make_shared<int>(10);
+  auto* restart = parent->add_subcommand("restart", "Restart one or more containers");
+  restart->add_option("-t,--time", *timeout, "Seconds to wait before killing the container");
+  restart->add_option("CONTAINER", *rnames, "Containers")->required();
+  restart->callback([&cli, rnames, timeout] {
+    auto eng = cli.engine();
+    if (!eng.ok()) return cli.fail(eng.error());
+    for (const auto& n : *rnames) {
+      auto st = (*eng)->stop_container(n, *timeout);
+      if (st.ok()) {
+        // The monitor records the exit; start once it has.
+        for (int i = 0; i < 100; ++i) {
+          auto c = (*eng)->find_container(n);
+          if (!c.ok() || c->state != "running") break;
+          ::usleep(50000);
+        }
+        auto c = (*eng)->find_container(n);
+        st = c.ok() ? (*eng)->start_detached(*c) : Status(c.error());
+      }
+      if (st.ok()) cli.out << n << "\n";
+      else cli.fail(st.error());
+    }
+  });
+}
+
+void add_monitor(CLI::App& app, Cli& cli) {
+  auto id = std::make_shared<std::string>();
+  auto* m = app.add_subcommand("monitor", "");  // internal: started by run -d and start
+  m->group("");  // hidden from help
+  m->add_option("ID", *id)->required();
+  m->callback([&cli, id] {
+    auto eng = cli.engine();
+    if (!eng.ok()) return cli.fail(eng.error());
+    auto code = (*eng)->monitor(*id, 3);
+    cli.exit_code = code.ok() ? 0 : 1;
+  });
+}
+
 void register_container_commands(CLI::App& app, Cli& cli) {
-  add_run(&app, cli);
+  add_run(&app, cli, false);
+  add_run(&app, cli, true);
+  add_logs(&app, cli);
+  add_start_wait_restart(&app, cli);
+  add_monitor(app, cli);
   add_ps(&app, "ps", cli);
   add_rm(&app, cli);
   add_stop_kill(&app, cli);
   auto* container = app.add_subcommand("container", "Manage containers");
   container->require_subcommand(1);
-  add_run(container, cli);
+  add_run(container, cli, false);
+  add_run(container, cli, true);
+  add_logs(container, cli);
+  add_start_wait_restart(container, cli);
   add_ps(container, "ls", cli);
   add_rm(container, cli);
   add_stop_kill(container, cli);

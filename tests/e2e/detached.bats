@@ -1,0 +1,146 @@
+#!/usr/bin/env bats
+# Detached containers: run -d, the monitor, json-file logs, start/stop/restart/wait, restart
+# policies, and seed 004's long-running service line.
+
+bats_require_minimum_version 1.5.0
+load helpers
+
+setup_file() {
+  berth_setup_file
+  berth import -c 'CMD ["sh"]' "$BUSYBOX_TAR" colorai/cauchycv_visdom:0.2.7 >/dev/null
+  berth tag colorai/cauchycv_visdom:0.2.7 busybox
+}
+teardown_file() {
+  for id in $("$BERTH" --root "$BERTH_TEST_ROOT" ps -aq 2>/dev/null); do
+    "$BERTH" --root "$BERTH_TEST_ROOT" rm -f "$id" >/dev/null 2>&1 || true
+  done
+  berth_teardown_file
+}
+
+wait_for() {  # wait_for COMMAND...: retry for up to 5 s
+  for _ in $(seq 50); do "$@" && return 0; sleep 0.1; done
+  "$@"
+}
+
+@test "run -d prints the id, ps shows it Up, logs has stdout and stderr" {
+  run berth run -d --name web busybox sh -c 'echo hello out; echo hello err >&2; i=0; while true; do echo "tick $i"; i=$((i+1)); sleep 0.2; done'
+  expect_status 0
+  [[ "$output" =~ ^[0-9a-f]{64}$ ]]
+  id=$output
+  run berth ps --format '{{.ID}} {{.Names}} {{.Status}}'
+  [[ "$output" == "${id:0:12} web Up "* ]]
+  wait_for bash -c "'$BERTH' --root '$BERTH_TEST_ROOT' logs web 2>/dev/null | grep -q 'tick 2'"
+  run bash -c "'$BERTH' --root '$BERTH_TEST_ROOT' logs web 2>/dev/null | head -1"
+  [ "$output" = "hello out" ]
+  run bash -c "'$BERTH' --root '$BERTH_TEST_ROOT' logs web 2>&1 >/dev/null"
+  [ "$output" = "hello err" ]
+  run berth logs --tail 1 web
+  [[ "$output" =~ ^tick\ [0-9]+$ ]]
+  run berth logs -t --tail 1 web
+  [[ "$output" =~ ^20[0-9-]+T[0-9:.]+Z\ tick ]]
+  # The log is Docker's json-file format.
+  path=$(berth inspect --format '{{.LogPath}}' web)
+  head -1 "$path" | python3 -c 'import json,sys; d=json.loads(sys.stdin.read()); assert d["log"]=="hello out\n" and d["stream"]=="stdout" and d["time"].endswith("Z"), d'
+}
+
+@test "stop, start, restart and wait" {
+  run berth stop -t 1 web
+  expect_status 0
+  run berth ps -a --filter name=web --format '{{.Status}}'
+  [[ "$output" == "Exited (137)"* ]]
+  run berth start web
+  expect_status 0
+  [ "$output" = "web" ]
+  wait_for bash -c "'$BERTH' --root '$BERTH_TEST_ROOT' ps --format '{{.Names}}' | grep -qx web"
+  run berth restart -t 1 web
+  expect_status 0
+  run berth ps --format '{{.Names}} {{.Status}}'
+  [[ "$output" == "web Up "* ]]
+  berth run -d --name short busybox sh -c 'sleep 0.5; exit 4' >/dev/null
+  run berth wait short
+  expect_status 0
+  [ "$output" = "4" ]
+  berth rm -f web short
+}
+
+@test "logs -f follows until the container exits" {
+  berth run -d --name counter busybox sh -c 'for i in 1 2 3; do echo "n$i"; sleep 0.3; done' >/dev/null
+  run berth logs -f counter
+  expect_status 0
+  [ "$output" = "$(printf 'n1\nn2\nn3')" ]
+  berth rm counter
+}
+
+@test "restart policies: on-failure:N retries N times, always stays down after stop" {
+  berth run -d --name flaky --restart on-failure:2 busybox sh -c 'echo run; exit 1' >/dev/null
+  wait_for bash -c "[ \"\$('$BERTH' --root '$BERTH_TEST_ROOT' logs flaky | wc -l)\" -eq 3 ]"
+  sleep 1
+  [ "$(berth logs flaky | wc -l)" -eq 3 ]
+  run berth inspect --format '{{.HostConfig.RestartPolicy.Name}}:{{.HostConfig.RestartPolicy.MaximumRetryCount}}' flaky
+  [ "$output" = "on-failure:2" ]
+  berth run -d --name always --restart always busybox sh -c 'echo up; sleep 0.2' >/dev/null
+  wait_for bash -c "[ \"\$('$BERTH' --root '$BERTH_TEST_ROOT' logs always | wc -l)\" -ge 3 ]"
+  berth stop -t 1 always
+  n=$(berth logs always | wc -l)
+  sleep 1.5
+  [ "$(berth logs always | wc -l)" -eq "$n" ]
+  run berth run --rm --restart always busybox true
+  expect_status 125
+  [[ "$output" == *"Conflicting options: --restart and --rm"* ]]
+  berth rm -f flaky always
+}
+
+@test "logs are bounded: --log-opt max-size/max-file rotate, --log-driver none keeps nothing" {
+  berth run -d --name chatty --log-opt max-size=2k --log-opt max-file=2 busybox sh -c 'for i in $(seq 500); do echo "line $i of some chatter"; done' >/dev/null
+  berth wait chatty >/dev/null
+  dir=$(dirname "$(berth inspect --format '{{.LogPath}}' chatty)")
+  [ "$(ls "$dir" | grep -c 'json.log')" -le 2 ]
+  for f in "$dir"/*json.log*; do [ "$(stat -c %s "$f")" -le 2200 ]; done
+  run berth logs --tail 1 chatty
+  [ "$output" = "line 500 of some chatter" ]
+  berth run -d --name quiet --log-driver none busybox echo nothing >/dev/null
+  berth wait quiet >/dev/null
+  run berth logs quiet
+  [ -z "$output" ]
+  run berth inspect --format '{{.HostConfig.LogConfig.Type}}' quiet
+  [ "$output" = "none" ]
+  berth rm chatty quiet
+}
+
+@test "seed 004's service line: memlock=-1 is refused here with a clear error, works within the hard limit" {
+  data="$BERTH_TEST_ROOT/data"
+  mkdir -p "$data" && echo model > "$data/weights"
+  args=(--name cauchy_service --restart unless-stopped --volume "$data:/data" --network host
+        --hostname colorai --shm-size=2g)
+  if [ "$(ulimit -Hl)" != unlimited ]; then
+    run berth run -d "${args[@]}" --ulimit memlock=-1 --ulimit stack=67108864 colorai/cauchycv_visdom:0.2.7 sh -c 'sleep 100'
+    expect_status 125
+    [[ "$output" == *"cannot raise the memlock limit to unlimited"* ]]
+    berth rm -f cauchy_service >/dev/null 2>&1 || true
+  fi
+  memlock=$(( $(ulimit -Hl) == 0 ? 0 : 64 ))
+  run berth run -d "${args[@]}" --ulimit "memlock=$memlock" --ulimit stack=67108864 colorai/cauchycv_visdom:0.2.7 \
+    sh -c 'cat /data/weights; hostname; df -k /dev/shm | tail -1; ulimit -s; sleep 100'
+  expect_status 0
+  wait_for bash -c "'$BERTH' --root '$BERTH_TEST_ROOT' logs cauchy_service | grep -q colorai"
+  run berth logs cauchy_service
+  [[ "$output" == *model* ]]
+  [[ "$output" == *colorai* ]]
+  [[ "$output" == *" 2097152 "* ]]
+  [[ "$output" == *65536* ]]
+  berth rm -f cauchy_service
+}
+
+@test "SIGKILL of the monitor: ps still tells the truth and rm -f cleans up" {
+  id=$(berth run -d --name orphan busybox sleep 100)
+  mon=$(pgrep -f "monitor $id")
+  kill -9 "$mon"
+  run berth ps --format '{{.Names}} {{.Status}}'
+  [[ "$output" == "orphan Up "* ]]
+  run berth rm -f orphan
+  expect_status 0
+  [ ! -d "/sys/fs/cgroup/memory/berth/$id" ]
+  [ ! -d "/sys/fs/cgroup/pids/berth/$id" ]
+  [ ! -d "/sys/fs/cgroup/berth/$id" ]
+  ! grep -q "$id" /proc/self/mountinfo
+}
