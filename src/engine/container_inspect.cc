@@ -1,0 +1,119 @@
+// `inspect` of a container: Docker's JSON shape, from the record and its stored config.
+#include "base/fs.h"
+#include "base/strings.h"
+#include "engine/engine.h"
+#include "format/units.h"
+
+namespace berth::engine {
+
+Result<Json> Engine::inspect_container(std::string_view name_or_id) {
+  BERTH_ASSIGN_OR_RETURN(auto c, find_container(name_or_id));
+  Json conf = Json::parse(c.config, nullptr, false);
+  if (conf.is_discarded()) conf = Json::object();
+  auto time_or_zero = [](int64_t ns) {
+    return ns > 0 ? format::format_rfc3339_nano(ns) : std::string("0001-01-01T00:00:00Z");
+  };
+  auto get = [&](const char* k, Json dflt) { return conf.contains(k) ? conf[k] : dflt; };
+  std::vector<std::string> cmd = get("Cmd", Json::array()).get<std::vector<std::string>>();
+  std::string dir = container_dir(c.id);
+  Json j = Json::object();
+  j["Id"] = c.id;
+  j["Created"] = format::format_rfc3339_nano(c.created);
+  j["Path"] = cmd.empty() ? "" : cmd.front();
+  j["Args"] = cmd.size() > 1 ? Json(std::vector<std::string>(cmd.begin() + 1, cmd.end()))
+                             : Json::array();
+  j["State"] = {{"Status", c.state},
+                {"Running", c.state == "running"},
+                {"Paused", false},
+                {"Restarting", false},
+                {"OOMKilled", c.oom_killed},
+                {"Dead", c.state == "dead"},
+                {"Pid", c.state == "running" ? c.pid : 0},
+                {"ExitCode", c.exit_code},
+                {"Error", c.error},
+                {"StartedAt", time_or_zero(c.started_at)},
+                {"FinishedAt", time_or_zero(c.finished_at)}};
+  j["Image"] = c.image_id;
+  j["ResolvConfPath"] = path_join(dir, "resolv.conf");
+  j["HostnamePath"] = path_join(dir, "hostname");
+  j["HostsPath"] = path_join(dir, "hosts");
+  std::string log_type = conf.contains("LogConfig") ? conf["LogConfig"].value("Type", "json-file")
+                                                     : std::string("json-file");
+  j["LogPath"] = log_type == "json-file" ? container_log_path(c.id) : "";
+  j["Name"] = "/" + c.name;
+  j["RestartCount"] = 0;
+  j["Driver"] = "overlay2";
+  j["Platform"] = "linux";
+  std::string network = get("NetworkMode", "none").get<std::string>();
+  j["HostConfig"] = {{"Binds", get("Binds", Json::array())},
+                     {"NetworkMode", network},
+                     {"RestartPolicy", get("RestartPolicy", Json({{"Name", "no"}, {"MaximumRetryCount", 0}}))},
+                     {"LogConfig",
+                      {{"Type", log_type},
+                       {"Config", conf.contains("LogConfig") ? conf["LogConfig"]["Config"]
+                                                             : Json::object()}}},
+                     {"AutoRemove", get("AutoRemove", false)},
+                     {"CapAdd", get("CapAdd", Json::array())},
+                     {"CapDrop", get("CapDrop", Json::array())},
+                     {"Privileged", get("Privileged", false)},
+                     {"ReadonlyRootfs", get("ReadonlyRootfs", false)},
+                     {"SecurityOpt", get("SecurityOpt", Json::array())},
+                     {"ShmSize", get("ShmSize", 0)},
+                     {"Memory", get("Memory", 0)},
+                     {"MemorySwap", get("MemorySwap", 0)},
+                     {"NanoCpus", get("NanoCpus", 0)},
+                     {"CpuShares", get("CpuShares", 0)},
+                     {"CpusetCpus", get("CpusetCpus", "")},
+                     {"PidsLimit", get("PidsLimit", 0)},
+                     {"Ulimits", get("Ulimits", Json::array())}};
+  Json gd = Json::object();
+  std::string lower;
+  if (!c.top_layer.empty()) {
+    auto dirs = store_->layers().lowerdirs(c.top_layer);
+    if (dirs.ok()) lower = join(*dirs, ":");
+  }
+  gd["Data"] = {{"LowerDir", lower},
+                {"MergedDir", path_join(dir, "rootfs")},
+                {"UpperDir", path_join(dir, "upper")},
+                {"WorkDir", path_join(dir, "work")}};
+  gd["Name"] = "overlay2";
+  j["GraphDriver"] = gd;
+  Json mounts = Json::array();
+  for (const auto& b : get("Binds", Json::array())) {
+    auto parts = split(b.get<std::string>(), ':');
+    if (parts.size() < 2) continue;
+    bool ro = parts.size() > 2 && parts[2] == "ro";
+    mounts.push_back({{"Type", "bind"}, {"Source", parts[0]}, {"Destination", parts[1]},
+                      {"Mode", parts.size() > 2 ? parts[2] : ""}, {"RW", !ro},
+                      {"Propagation", "rprivate"}});
+  }
+  j["Mounts"] = mounts;
+  j["Config"] = {{"Hostname", get("Hostname", "")},
+                 {"Domainname", ""},
+                 {"User", get("User", "")},
+                 {"AttachStdin", false},
+                 {"AttachStdout", true},
+                 {"AttachStderr", true},
+                 {"Tty", false},
+                 {"OpenStdin", false},
+                 {"StdinOnce", false},
+                 {"Env", get("Env", Json::array())},
+                 {"Cmd", cmd},
+                 {"Image", get("Image", c.image_ref)},
+                 {"Volumes", nullptr},
+                 {"WorkingDir", get("WorkingDir", "")},
+                 {"Entrypoint", nullptr},
+                 {"OnBuild", nullptr},
+                 {"Labels", get("Labels", Json::object())}};
+  if (!get("StopSignal", "").get<std::string>().empty())
+    j["Config"]["StopSignal"] = get("StopSignal", "");
+  Json endpoint = {{"IPAMConfig", nullptr}, {"Links", nullptr},  {"Aliases", nullptr},
+                   {"NetworkID", ""},        {"EndpointID", ""},  {"Gateway", ""},
+                   {"IPAddress", ""},        {"IPPrefixLen", 0},  {"MacAddress", ""}};
+  j["NetworkSettings"] = {{"Bridge", ""},   {"SandboxID", ""}, {"Ports", Json::object()},
+                          {"Gateway", ""},  {"IPAddress", ""}, {"IPPrefixLen", 0},
+                          {"MacAddress", ""}, {"Networks", {{network, endpoint}}}};
+  return j;
+}
+
+}  // namespace berth::engine
