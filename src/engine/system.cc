@@ -74,11 +74,26 @@ Result<uint64_t> Engine::collect_garbage() {
 Result<std::vector<DfRow>> Engine::disk_usage() {
   BERTH_ASSIGN_OR_RETURN(auto imgs, store_->list());
   BERTH_ASSIGN_OR_RETURN(auto layers, store_->layers().list());
+  BERTH_ASSIGN_OR_RETURN(auto containers, list_containers());
+  std::set<std::string> used;
+  DfRow ctrs{"Containers", containers.size(), 0, 0, 0};
+  for (const auto& c : containers) {
+    used.insert(c.image_id);
+    auto sz = berth::disk_usage(path_join(container_dir(c.id), "upper"));
+    uint64_t bytes = sz.ok() ? *sz : 0;
+    ctrs.size += bytes;
+    if (c.state == "running") ++ctrs.active;
+    else ctrs.reclaimable += bytes;
+  }
   DfRow images{"Images", imgs.size(), 0, 0, 0};
   for (const auto& l : layers) images.size += l.size;
-  images.reclaimable = images.size;  // no container uses an image yet
-  return std::vector<DfRow>{images, {"Containers", 0, 0, 0, 0}, {"Local Volumes", 0, 0, 0, 0},
-                            {"Build Cache", 0, 0, 0, 0}};
+  images.reclaimable = images.size;
+  for (const auto& img : imgs) {
+    if (!used.count(img.id)) continue;
+    ++images.active;
+    images.reclaimable -= std::min(images.reclaimable, img.size);
+  }
+  return std::vector<DfRow>{images, ctrs, {"Local Volumes", 0, 0, 0, 0}, {"Build Cache", 0, 0, 0, 0}};
 }
 
 Result<CheckReport> Engine::check(bool repair) {
@@ -132,10 +147,13 @@ Result<Json> Engine::info() {
   char host[256] = {0};
   ::gethostname(host, sizeof host - 1);
   Json j = Json::object();
-  j["Containers"] = 0;
-  j["ContainersRunning"] = 0;
+  BERTH_ASSIGN_OR_RETURN(auto containers, list_containers());
+  size_t running = 0;
+  for (const auto& c : containers) running += c.state == "running";
+  j["Containers"] = containers.size();
+  j["ContainersRunning"] = running;
   j["ContainersPaused"] = 0;
-  j["ContainersStopped"] = 0;
+  j["ContainersStopped"] = containers.size() - running;
   j["Images"] = imgs.size();
   j["Driver"] = "overlay2";
   j["DockerRootDir"] = opts_.root;

@@ -158,6 +158,9 @@ assert d["Image"].startswith("sha256:")
   expect_status 0
   [ -z "$(berth ps -a -q)" ]
   berth run myimagename:1.0 true
+  run berth system df --format '{{.Type}}={{.TotalCount}}/{{.Active}}'
+  [[ "$output" == *"Images=1/1"* ]]
+  [[ "$output" == *"Containers=1/0"* ]]
   run berth container prune -f
   expect_status 0
   [ "${lines[0]}" = "Deleted Containers:" ]
