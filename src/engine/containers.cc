@@ -547,7 +547,13 @@ Status Engine::delete_container_record(const ContainerRecord& c) {
   auto layout = runtime::detect_cgroups();
   if (layout.ok()) {
     auto cg = runtime::open_cgroup(*layout, "berth/" + c.id);
-    if (cg.ok()) BERTH_TRY_CTX((*cg)->destroy(), "removing the container's cgroup");
+    if (cg.ok()) {
+      // A monitor finishing at the same moment may be removing it too: gone is fine.
+      auto st = (*cg)->destroy();
+      if (!st.ok() && st.error().code() != Code::kNotFound)
+        spdlog::warn("removing the cgroup of container {}: {}", c.id.substr(0, 12),
+                     st.error().message());
+    }
   }
   BERTH_ASSIGN_OR_RETURN(auto tx, store_->db().begin());
   BERTH_TRY(store_->db().run("DELETE FROM containers WHERE id = ?1", c.id));
