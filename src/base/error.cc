@@ -48,8 +48,6 @@ Error sys_error(std::string_view what, int err) {
   return Error(code, std::move(msg), err);
 }
 
-int exit_code(const Error&) { return 125; }
-
 int http_status(const Error& e) {
   switch (e.code()) {
     case Code::kNotFound: return 404;

@@ -3,7 +3,7 @@
 // Every fallible function returns Result<T>. An Error has a Code (the category a caller branches
 // on), the errno that caused it (0 if none) and a message. Each layer adds context as a lowercase
 // clause: "reading layer sha256:ab..: open ...: No such file or directory".
-// Only the CLI and the API turn a Code into an exit code or an HTTP status (exit_code/http_status).
+// Only the CLI and the API turn a Code into an exit code or an HTTP status (http_status).
 #pragma once
 
 #include <cerrno>
@@ -68,9 +68,9 @@ inline Error permission_denied(std::string msg) {
 }
 inline Error internal_error(std::string msg) { return Error(Code::kInternal, std::move(msg)); }
 
-// Exit code for the CLI: 125 for engine errors as Docker does; 1 for bad usage caught late
-// is not used: flag errors are exit 125 too, matching `docker run --bad-flag` (125).
-int exit_code(const Error& e);
+// Exit codes are the CLI's to choose, as Docker's CLI does: 125 for flag errors and for
+// `run`/`create` failures, 1 for other failed requests (cli::Cli::fail), 126/127 for commands
+// that cannot run (runtime::exit_code_for).
 // HTTP status for the API face (404, 409, 400, 500, ...).
 int http_status(const Error& e);
 

@@ -44,8 +44,7 @@ TEST(Error, ErrnoMapsToCode) {
   EXPECT_EQ(sys_error("open x", ENOENT).sys_errno(), ENOENT);
 }
 
-TEST(Error, ExitCodesAndHttpStatuses) {
-  EXPECT_EQ(exit_code(not_found("x")), 125);
+TEST(Error, HttpStatuses) {
   EXPECT_EQ(http_status(not_found("x")), 404);
   EXPECT_EQ(http_status(conflict("x")), 409);
   EXPECT_EQ(http_status(invalid_argument("x")), 400);

@@ -315,7 +315,6 @@ Result<ContainerRecord> Engine::create_container(const RunRequest& req) {
     o.binds.push_back({parts[0], parts[1], ro, "rprivate"});
   }
   o.cgroups_path = "berth/" + c.id;
-  for (const auto& l : req.labels) (void)l;
   BERTH_ASSIGN_OR_RETURN(auto spec, runtime::build_spec(o));
   BERTH_TRY(atomic_write_file(path_join(dir, "config.json"), oci::serialize_runtime_spec(spec)));
 

@@ -7,8 +7,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "base/fs.h"
 #include <chrono>
+
+#include "base/fs.h"
 #include "base/strings.h"
 #include "engine/engine.h"
 #include "engine/logs.h"

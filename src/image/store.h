@@ -94,7 +94,7 @@ class Store {
   // under the exclusive store lock: it forgets the references that a crashed writer held.
   Status recount_layer_refs();
 
-  // Diff ids and chain ids of an image's layers, bottom first.
+  // Chain ids of an image's layers, bottom first.
   Result<std::vector<std::string>> chain(const ImageRecord& img);
 
  private:
