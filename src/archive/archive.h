@@ -13,8 +13,10 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/error.h"
+#include "base/unique_fd.h"
 
 namespace berth::archive {
 
@@ -85,6 +87,8 @@ struct ExportOptions {
   std::optional<int64_t> clamp_mtime;
   // zstd worker threads; 0 = all cores. The output does not depend on this number.
   int threads = 0;
+  // Paths (relative, clean: "etc/hosts") left out, with everything below them.
+  std::vector<std::string> exclude;
 };
 
 struct ExportResult {
@@ -103,5 +107,22 @@ struct ExportResult {
 // xattrs are kept except trusted.overlay.*, user.overlay.* and security.selinux (host-specific).
 Result<ExportResult> export_layer(const std::string& dir, int out_fd,
                                   const ExportOptions& opts = {});
+
+// Paths inside a container's root, for `cp` and `export`: every path is resolved as if root_fd
+// were "/" (symlinks in parents followed but never out of the root, ".." stopping at the root,
+// /proc magic links refused), so a hostile container cannot point berth at a host file.
+
+// The path with its final symlinks (if any) resolved inside the root: a clean path relative to
+// the root ("" is the root). kNotFound when something on the way is missing.
+Result<std::string> resolve_in_root(int root_fd, std::string_view path);
+
+// Opens the directory `path` below root_fd (resolved as above) as an O_PATH fd.
+Result<UniqueFd> open_dir_in_root(int root_fd, std::string_view path);
+
+// Writes `path` below root_fd (a file, a symlink itself, or a directory with everything below
+// it) as a tar whose top entry is named `as`. Nothing is followed out of the root; with
+// follow_final a final symlink is resolved first (`cp -L`).
+Result<ExportResult> export_path(int root_fd, std::string_view path, std::string_view as,
+                                 int out_fd, const ExportOptions& opts, bool follow_final);
 
 }  // namespace berth::archive

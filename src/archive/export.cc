@@ -108,7 +108,10 @@ class Exporter {
         if (errno == ENOENT) continue;  // deleted while walking
         return sys_error("stat \"" + prefix + name + "\"");
       }
-      Status s = add(dir_fd, name, prefix, st);
+      if (!opts_.exclude.empty() &&
+          std::find(opts_.exclude.begin(), opts_.exclude.end(), prefix + name) != opts_.exclude.end())
+        continue;
+      Status s = add(dir_fd, name, prefix + name, st);
       if (!s.ok()) return std::move(s).error().context("exporting \"" + prefix + name + "\"");
     }
     return ok_status();
@@ -126,15 +129,16 @@ class Exporter {
     return e;
   }
 
-  Status add(int dir_fd, const std::string& name, const std::string& prefix,
+ public:
+  // Adds dir_fd's entry `name` (and, for a directory, everything below it) as tar name `path`.
+  Status add(int dir_fd, const std::string& name, const std::string& path,
              const struct stat& st) {
-    std::string path = prefix + name;
     TarEntry e = base_entry(path, st);
     mode_t type = st.st_mode & S_IFMT;
     if (type == S_IFSOCK) return ok_status();  // as Docker: sockets are not image content
     if (opts_.overlay_whiteouts && type == S_IFCHR && st.st_rdev == makedev(0, 0)) {
       // Overlay may hard-link whiteouts to one shared inode: never turn them into link entries.
-      e.name = prefix + ".wh." + name;
+      e.name = path.substr(0, path.size() - name.size()) + ".wh." + name;
       e.mode = 0600;
       return w_.add(e);
     }
@@ -168,6 +172,7 @@ class Exporter {
     return w_.add(e);
   }
 
+ private:
   Status add_dir(int dir_fd, const std::string& name, TarEntry e) {
     int fd = ::openat(dir_fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0) return sys_error("open");
@@ -214,6 +219,37 @@ Result<ExportResult> export_layer(const std::string& dir, int out_fd, const Expo
   BERTH_ASSIGN_OR_RETURN(TarWriter writer, TarWriter::open(out_fd, opts.compression, opts.threads));
   Exporter exporter(writer, opts);
   BERTH_TRY(exporter.walk(root.get(), ""));
+  return writer.finish();
+}
+
+Result<ExportResult> export_path(int root_fd, std::string_view path, std::string_view as,
+                                 int out_fd, const ExportOptions& opts, bool follow_final) {
+  std::string rel;
+  if (follow_final) {
+    BERTH_ASSIGN_OR_RETURN(rel, resolve_in_root(root_fd, path));
+  } else {
+    rel = internal::clean_path_capped(path);
+  }
+  auto [parent, name] = internal::split_parent(rel);
+  UniqueFd parent_fd;
+  if (name.empty()) {
+    // The root itself: its entries go below `as`.
+    name = ".";
+  }
+  BERTH_ASSIGN_OR_RETURN(parent_fd,
+                         internal::open_dir_in_root(root_fd, parent, internal::Resolver::kAuto));
+  // O_PATH directory fds cannot be read: reopen the parent for the walk.
+  int dfd = ::openat(parent_fd.get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd < 0) return sys_error("opening \"" + parent + "\"");
+  UniqueFd dir(dfd);
+  struct stat st;
+  if (::fstatat(dir.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0)
+    return sys_error("Could not find the file " + std::string(path));
+  BERTH_ASSIGN_OR_RETURN(TarWriter writer, TarWriter::open(out_fd, opts.compression, opts.threads));
+  Exporter exporter(writer, opts);
+  std::string top(as);
+  while (!top.empty() && top.back() == '/') top.pop_back();
+  BERTH_TRY(exporter.add(dir.get(), name, top, st));
   return writer.finish();
 }
 

@@ -18,5 +18,7 @@ std::string join(const std::vector<std::string>& parts, std::string_view sep);
 std::string_view trim(std::string_view s);
 std::string to_lower(std::string_view s);
 bool is_hex(std::string_view s);
+// `bytes` random bytes from the kernel (getrandom), as lowercase hex: ids and temp names.
+std::string random_hex(size_t bytes);
 
 }  // namespace berth

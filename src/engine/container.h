@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "base/error.h"
+#include "oci/image.h"
 #include "runtime/spec.h"
 
 namespace berth::engine {
@@ -36,10 +37,17 @@ struct RunRequest {
   runtime::RunOptions options;       // the rest, already parsed (env, user, limits, ...)
   std::vector<std::string> cap_add, cap_drop;
   std::vector<std::string> security_opts;
-  std::vector<std::string> volumes;  // -v host:ctr[:ro|rw]
+  std::vector<std::string> volumes;  // -v host:ctr[:opts], -v name:ctr[:opts], -v /ctr
+  std::vector<std::string> mounts;   // --mount type=...,source=...,target=...
   std::string restart;               // --restart no|always|unless-stopped|on-failure[:N]
   std::string log_driver;            // --log-driver json-file|none
   std::vector<std::string> log_opts; // --log-opt max-size=10m, max-file=3
+  std::string stop_signal;           // --stop-signal; empty = the image's, else SIGTERM
+  std::optional<int> stop_timeout;   // --stop-timeout seconds; empty = 10
+  bool init = false;                 // --init: tini as PID 1
+  bool sig_proxy = true;             // --sig-proxy
+  // --health-*: replaces the image's HEALTHCHECK; test {"NONE"} for --no-healthcheck.
+  std::optional<oci::HealthConfig> healthcheck;
 };
 
 }  // namespace berth::engine

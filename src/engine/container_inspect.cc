@@ -22,9 +22,11 @@ Result<Json> Engine::inspect_container(std::string_view name_or_id) {
   j["Path"] = cmd.empty() ? "" : cmd.front();
   j["Args"] = cmd.size() > 1 ? Json(std::vector<std::string>(cmd.begin() + 1, cmd.end()))
                              : Json::array();
-  j["State"] = {{"Status", c.state},
+  auto frozen = is_paused(c);
+  bool paused = frozen.ok() && *frozen;
+  j["State"] = {{"Status", paused ? "paused" : c.state},
                 {"Running", c.state == "running"},
-                {"Paused", false},
+                {"Paused", paused},
                 {"Restarting", false},
                 {"OOMKilled", c.oom_killed},
                 {"Dead", c.state == "dead"},
@@ -41,11 +43,21 @@ Result<Json> Engine::inspect_container(std::string_view name_or_id) {
                                                      : std::string("json-file");
   j["LogPath"] = log_type == "json-file" ? container_log_path(c.id) : "";
   j["Name"] = "/" + c.name;
-  j["RestartCount"] = 0;
+  auto restarts = read_file(path_join(dir, "restart_count"));
+  j["RestartCount"] = restarts.ok() ? std::atoi(restarts->c_str()) : 0;
   j["Driver"] = "overlay2";
   j["Platform"] = "linux";
   std::string network = get("NetworkMode", "none").get<std::string>();
+  Json host_mounts = Json::array();
+  for (const auto& spec : get("HostMounts", Json::array())) {
+    auto m = parse_mount_flag(spec.get<std::string>());
+    if (!m.ok()) continue;
+    Json hm = {{"Type", m->type}, {"Source", m->source}, {"Target", m->target}};
+    if (m->readonly) hm["ReadOnly"] = true;
+    host_mounts.push_back(hm);
+  }
   j["HostConfig"] = {{"Binds", get("Binds", Json::array())},
+                     {"Mounts", host_mounts},
                      {"NetworkMode", network},
                      {"RestartPolicy", get("RestartPolicy", Json({{"Name", "no"}, {"MaximumRetryCount", 0}}))},
                      {"LogConfig",
@@ -79,13 +91,9 @@ Result<Json> Engine::inspect_container(std::string_view name_or_id) {
   gd["Name"] = "overlay2";
   j["GraphDriver"] = gd;
   Json mounts = Json::array();
-  for (const auto& b : get("Binds", Json::array())) {
-    auto parts = split(b.get<std::string>(), ':');
-    if (parts.size() < 2) continue;
-    bool ro = parts.size() > 2 && parts[2] == "ro";
-    mounts.push_back({{"Type", "bind"}, {"Source", parts[0]}, {"Destination", parts[1]},
-                      {"Mode", parts.size() > 2 ? parts[2] : ""}, {"RW", !ro},
-                      {"Propagation", "rprivate"}});
+  for (auto m : get("Mounts", Json::array())) {
+    m.erase("Anonymous");  // berth's own bookkeeping, not Docker's shape
+    mounts.push_back(std::move(m));
   }
   j["Mounts"] = mounts;
   j["Config"] = {{"Hostname", get("Hostname", "")},

@@ -3,7 +3,6 @@
 #include <signal.h>
 #include <poll.h>
 #include <sys/ioctl.h>
-#include <sys/random.h>
 #include <termios.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -26,25 +25,10 @@
 #include "runtime/cgroup.h"
 #include "runtime/launcher.h"
 #include "runtime/seccomp.h"
+#include "runtime/signals.h"
 
 namespace berth::engine {
 namespace {
-
-std::string random_id() {
-  unsigned char b[32];
-  size_t got = 0;
-  while (got < sizeof b) {
-    ssize_t n = ::getrandom(b + got, sizeof b - got, 0);
-    if (n > 0) got += static_cast<size_t>(n);
-  }
-  static const char* hex = "0123456789abcdef";
-  std::string s;
-  for (unsigned char c : b) {
-    s += hex[c >> 4];
-    s += hex[c & 15];
-  }
-  return s;
-}
 
 // Docker-style generated names: adjective_surname.
 std::string random_name(const std::string& id) {
@@ -223,7 +207,7 @@ Result<ContainerRecord> Engine::create_container(const RunRequest& req) {
   }
   BERTH_ASSIGN_OR_RETURN(auto cfg, oci::parse_image_config(img->config_bytes));
   ContainerRecord c;
-  c.id = random_id();
+  c.id = random_hex(32);
   c.name = req.name.empty() ? random_name(c.id) : req.name;
   static const std::regex kName("[a-zA-Z0-9][a-zA-Z0-9_.-]+");
   if (!std::regex_match(c.name, kName))
@@ -305,21 +289,32 @@ Result<ContainerRecord> Engine::create_container(const RunRequest& req) {
   BERTH_TRY(atomic_write_file(path_join(dir, "resolv.conf"), resolv.ok() ? *resolv : ""));
   for (const char* f : {"hostname", "hosts", "resolv.conf"})
     o.binds.push_back({path_join(dir, f), std::string("/etc/") + f, false, "rprivate"});
-  for (const auto& v : req.volumes) {
-    auto parts = split(v, ':');
-    if (parts.size() < 2 || parts[0].empty() || parts[0][0] != '/')
-      return invalid_argument("invalid volume specification: '" + v +
-                              "' (this berth supports host-path binds: /host:/ctr[:ro])");
-    bool ro = parts.size() > 2 && parts[2] == "ro";
-    if (!path_exists(parts[0])) BERTH_TRY(mkdir_all(parts[0]));  // Docker creates it
-    o.binds.push_back({parts[0], parts[1], ro, "rprivate"});
+  Json mounts = Json::array();
+  std::vector<std::string> made_volumes;
+  ScopeExit drop_volumes([&] {
+    if (committed) return;
+    for (const auto& v : made_volumes) (void)volume_store().remove(v);
+  });
+  BERTH_TRY(add_container_mounts(req, cfg, lowers, dir, o, mounts, made_volumes));
+  std::string init_binary;
+  if (req.init) {
+    BERTH_ASSIGN_OR_RETURN(init_binary, find_init_binary());
+    o.binds.push_back({init_binary, "/sbin/docker-init", true, "rprivate"});
   }
+  std::string stop_signal = req.stop_signal.empty() ? cfg.config.stop_signal : req.stop_signal;
+  if (!stop_signal.empty()) BERTH_TRY(runtime::parse_signal(stop_signal));
   o.cgroups_path = "berth/" + c.id;
   BERTH_ASSIGN_OR_RETURN(auto spec, runtime::build_spec(o));
+  std::vector<std::string> user_args = spec.process->args;
+  if (req.init) {
+    // tini reaps zombies and forwards signals to the command, as Docker's docker-init does.
+    spec.process->args.insert(spec.process->args.begin(), {"/sbin/docker-init", "--"});
+  }
   BERTH_TRY(atomic_write_file(path_join(dir, "config.json"), oci::serialize_runtime_spec(spec)));
 
   Json conf = Json::object();
-  conf["Cmd"] = spec.process->args;
+  conf["Cmd"] = user_args;
+  conf["Init"] = req.init;
   conf["Env"] = spec.process->env;
   conf["Hostname"] = o.hostname;
   conf["User"] = o.user;
@@ -341,8 +336,20 @@ Result<ContainerRecord> Engine::create_container(const RunRequest& req) {
   conf["Privileged"] = o.privileged;
   conf["ReadonlyRootfs"] = o.read_only;
   conf["ShmSize"] = o.shm_size;
-  conf["StopSignal"] = cfg.config.stop_signal;
+  conf["StopSignal"] = stop_signal;
+  if (req.stop_timeout) conf["StopTimeout"] = *req.stop_timeout;
+  if (req.healthcheck) {
+    const auto& h = *req.healthcheck;
+    conf["Healthcheck"] = {{"Test", h.test}, {"Interval", h.interval}, {"Timeout", h.timeout},
+                           {"StartPeriod", h.start_period}, {"Retries", h.retries}};
+  } else if (cfg.config.healthcheck) {
+    const auto& h = *cfg.config.healthcheck;
+    conf["Healthcheck"] = {{"Test", h.test}, {"Interval", h.interval}, {"Timeout", h.timeout},
+                           {"StartPeriod", h.start_period}, {"Retries", h.retries}};
+  }
   conf["Binds"] = req.volumes;
+  conf["Mounts"] = mounts;
+  conf["HostMounts"] = req.mounts;
   conf["CapAdd"] = req.cap_add;
   conf["CapDrop"] = req.cap_drop;
   conf["SecurityOpt"] = req.security_opts;
@@ -394,6 +401,11 @@ Result<ContainerRecord> Engine::create_container(const RunRequest& req) {
   BERTH_TRY(tx.commit());
   committed = true;
   return c;
+}
+
+void Engine::thaw_if_paused(const ContainerRecord& c) {
+  auto paused = is_paused(c);
+  if (paused.ok() && *paused) (void)unpause_container(c.id);
 }
 
 Status Engine::save_container_state(const ContainerRecord& c) {
@@ -480,7 +492,7 @@ Result<int> Engine::finish_process(ContainerRecord& c, Started& st) {
   auto saved = save_container_state(c);
   Json conf = Json::parse(c.config, nullptr, false);
   if (!conf.is_discarded() && conf.value("AutoRemove", false)) {
-    BERTH_TRY(remove_container(c.id, true));
+    BERTH_TRY(remove_container(c.id, true, true));
   } else if (!saved.ok() && saved.error().code() != Code::kNotFound) {
     return std::move(saved).error();
   }
@@ -500,10 +512,11 @@ Result<int> Engine::run_attached(const ContainerRecord& rec, const RunRequest& r
   sa.sa_handler = forward_signal;
   sigemptyset(&sa.sa_mask);
   sa.sa_flags = SA_RESTART;
-  for (int s : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2}) ::sigaction(s, &sa, nullptr);
+  if (req.sig_proxy)
+    for (int s : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2}) ::sigaction(s, &sa, nullptr);
   auto st = start_process(c, stdio);
   if (!st.ok()) {
-    if (req.remove) (void)remove_container(c.id, true);
+    if (req.remove) (void)remove_container(c.id, true, true);
     return std::move(st).error();
   }
   g_forward_pid = st->proc.pid;
@@ -561,7 +574,7 @@ Status Engine::delete_container_record(const ContainerRecord& c) {
   return remove_all(container_dir(c.id));
 }
 
-Status Engine::remove_container(std::string_view name_or_id, bool force) {
+Status Engine::remove_container(std::string_view name_or_id, bool force, bool remove_volumes) {
   BERTH_ASSIGN_OR_RETURN(auto c, find_container(name_or_id));
   if (c.state == "running") {
     if (!force)
@@ -569,10 +582,14 @@ Status Engine::remove_container(std::string_view name_or_id, bool force) {
                       "\": container is running: stop the container before removing or force "
                       "remove");
     ::kill(c.pid, SIGKILL);
+    thaw_if_paused(c);
     for (int i = 0; i < 100 && ::kill(c.pid, 0) == 0; ++i)
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
-  return delete_container_record(c);
+  BERTH_TRY(delete_container_record(c));
+  // After the record is gone, so the volume no longer counts as used by this container.
+  if (remove_volumes) BERTH_TRY(remove_anonymous_volumes(c));
+  return ok_status();
 }
 
 Status Engine::kill_container(std::string_view name_or_id, int sig) {
@@ -582,22 +599,40 @@ Status Engine::kill_container(std::string_view name_or_id, int sig) {
                     c.id + " is not running");
   BERTH_TRY(atomic_write_file(stopped_marker(c.id), ""));
   if (::kill(c.pid, sig) < 0) return sys_error("kill " + std::to_string(c.pid));
+  thaw_if_paused(c);  // a frozen process takes its signal only once thawed, as Docker does
   return {};
 }
 
-Status Engine::stop_container(std::string_view name_or_id, int timeout_s) {
+Status Engine::stop_container(std::string_view name_or_id, std::optional<int> timeout_s) {
   BERTH_ASSIGN_OR_RETURN(auto c, find_container(name_or_id));
   // First the marker: a monitor between two restarts must not start the container again.
   BERTH_TRY(atomic_write_file(stopped_marker(c.id), ""));
   if (c.state != "running") return {};  // Docker: stopping a stopped container succeeds
-  ::kill(c.pid, SIGTERM);
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
-  while (::kill(c.pid, 0) == 0 && std::chrono::steady_clock::now() < deadline)
+  Json conf = Json::parse(c.config, nullptr, false);
+  int sig = SIGTERM;
+  int timeout = timeout_s.value_or(10);
+  if (!conf.is_discarded()) {
+    if (auto s = runtime::parse_signal(conf.value("StopSignal", "")); s.ok()) sig = *s;
+    if (!timeout_s && conf.contains("StopTimeout")) timeout = conf["StopTimeout"].get<int>();
+  }
+  ::kill(c.pid, sig);
+  thaw_if_paused(c);
+  // A negative timeout waits for ever, as Docker's -t -1.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout);
+  while (::kill(c.pid, 0) == 0 && (timeout < 0 || std::chrono::steady_clock::now() < deadline))
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   if (::kill(c.pid, 0) == 0) ::kill(c.pid, SIGKILL);
   for (int i = 0; i < 250 && ::kill(c.pid, 0) == 0; ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   return {};
+}
+
+// tini-static from Debian's tini package (static, so it runs in any image); BERTH_INIT overrides.
+Result<std::string> Engine::find_init_binary() {
+  if (const char* e = std::getenv("BERTH_INIT"); e && *e) return std::string(e);
+  for (const char* p : {"/usr/libexec/berth/docker-init", "/usr/bin/tini-static", "/usr/bin/docker-init"})
+    if (::access(p, X_OK) == 0) return std::string(p);
+  return failed_precondition("--init: no init binary found (install Debian's tini package, or set BERTH_INIT)");
 }
 
 Result<std::vector<std::string>> Engine::prune_containers() {

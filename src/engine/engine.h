@@ -3,6 +3,8 @@
 // semantics. It prints nothing; it returns data for the faces to render.
 #pragma once
 
+#include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -15,6 +17,7 @@
 #include "image/import.h"
 #include "image/store.h"
 #include "engine/container.h"
+#include "engine/volumes.h"
 #include "runtime/cgroup.h"
 #include "runtime/launcher.h"
 
@@ -70,6 +73,43 @@ struct DfRow {
   uint64_t total = 0, active = 0, size = 0, reclaimable = 0;
 };
 
+// A volume and the containers (ids) whose mounts name it.
+struct VolumeRow {
+  Volume volume;
+  std::vector<std::string> containers;
+};
+
+// `commit` options: -c changes, -m, -a, -p.
+struct CommitOptions {
+  std::string reference;  // REPOSITORY[:TAG], empty = untagged
+  std::vector<std::string> changes;
+  std::string message, author;
+  bool pause = true;
+};
+
+// One sample of `stats` for a container.
+struct ContainerStats {
+  std::string id, name;
+  bool running = false;
+  uint64_t cpu_usage_ns = 0;  // cumulative
+  int64_t sampled_ns = 0;     // steady clock of the sample
+  uint64_t memory_usage = 0, memory_limit = 0;
+  uint64_t net_rx = 0, net_tx = 0, block_read = 0, block_write = 0;
+  uint64_t pids = 0;
+};
+
+// `top`: the ps header and the rows of the container's processes.
+struct TopResult {
+  std::vector<std::string> titles;
+  std::vector<std::vector<std::string>> processes;
+};
+
+// `update`: what to change; unset fields stay.
+struct UpdateRequest {
+  std::optional<int64_t> memory, memory_swap, nano_cpus, cpu_shares, pids_limit;
+  std::optional<std::string> cpuset_cpus, restart;
+};
+
 struct CheckReport {
   std::vector<std::string> problems;  // corruption found (not repairable without data loss)
   std::vector<std::string> repaired;  // crash leftovers removed
@@ -107,14 +147,16 @@ class Engine {
   Result<std::vector<ContainerRecord>> list_containers();
   // By full id, unique id prefix or name. "No such container: <x>".
   Result<ContainerRecord> find_container(std::string_view name_or_id);
-  Status remove_container(std::string_view name_or_id, bool force);
+  // With remove_volumes (rm -v, --rm), its anonymous volumes go too.
+  Status remove_container(std::string_view name_or_id, bool force, bool remove_volumes = false);
   // Docker's container inspect shape: Id, Created, Path, Args, State{...}, Image, Name, Config,
   // HostConfig, GraphDriver, Mounts, NetworkSettings.
   Result<Json> inspect_container(std::string_view name_or_id);
   // Sends `sig` to a running container's first process.
   Status kill_container(std::string_view name_or_id, int sig);
-  // SIGTERM (or the image's StopSignal), then SIGKILL after `timeout_s`.
-  Status stop_container(std::string_view name_or_id, int timeout_s);
+  // The container's stop signal (--stop-signal, the image's STOPSIGNAL, or SIGTERM), then SIGKILL
+  // after `timeout_s` (default: --stop-timeout, else 10 s).
+  Status stop_container(std::string_view name_or_id, std::optional<int> timeout_s);
   // Starts `berth monitor` for the container in its own session and returns once the container
   // runs (or with the error that kept it from starting: exit_code_for() applies).
   Status start_detached(const ContainerRecord& c);
@@ -126,6 +168,45 @@ class Engine {
   std::string stopped_marker(const std::string& id) const;
   // Removes every stopped container; returns their ids.
   Result<std::vector<std::string>> prune_containers();
+
+  // container file systems (container_fs.cc)
+  // `cp CONTAINER:SRC DEST` (DEST "-" writes a tar to out_fd) and `cp SRC CONTAINER:DEST` (SRC
+  // "-" reads a tar from in_fd), with Docker's placement rules. Return the bytes copied.
+  Result<uint64_t> copy_from_container(std::string_view container, const std::string& src,
+                                       const std::string& dest, int out_fd, bool follow_link);
+  Result<uint64_t> copy_to_container(std::string_view container, const std::string& src,
+                                     const std::string& dest, int in_fd, bool archive_mode,
+                                     bool follow_link);
+  // `diff`: "A /path", "C /path", "D /path", sorted by path.
+  Result<std::vector<std::string>> container_changes(std::string_view container);
+  // `export`: the container's root file system (no volumes, no /proc) as a tar.
+  Status export_container(std::string_view container, int out_fd);
+  // `commit`: the container's changes as a new layer on its image; returns the image id.
+  Result<std::string> commit_container(std::string_view container, const CommitOptions& opts);
+  // `pause` / `unpause`: freeze and thaw the container's cgroup.
+  Status pause_container(std::string_view container);
+  Result<bool> is_paused(const ContainerRecord& c);
+  Status unpause_container(std::string_view container);
+  Result<ContainerStats> container_stats(const ContainerRecord& c);
+  // `top CONTAINER [ps options]` (ps -ef by default), rows filtered to the container's pids.
+  Result<TopResult> top_container(std::string_view container, const std::vector<std::string>& ps_args);
+  // `update`: the cgroup of a running container, and the record for later starts.
+  Status update_container(std::string_view container, const UpdateRequest& u);
+  // `rename`.
+  Status rename_container(std::string_view container, const std::string& new_name);
+
+  // volumes (container_volumes.cc)
+  VolumeStore volume_store() const { return VolumeStore(path_join_root("volumes")); }
+  Result<Volume> create_volume(const std::string& name,
+                               const std::map<std::string, std::string>& labels,
+                               const std::map<std::string, std::string>& options);
+  Result<std::vector<VolumeRow>> list_volumes();
+  // Docker's volume inspect shape: CreatedAt, Driver, Labels, Mountpoint, Name, Options, Scope.
+  Result<Json> inspect_volume(const std::string& name);
+  // A volume some container uses is refused: "remove x: volume is in use - [id]".
+  Status remove_volume(const std::string& name);
+  // Unused anonymous volumes, or with `all` every unused volume; filters label=, name=.
+  Result<PruneReport> prune_volumes(bool all, const std::vector<std::string>& filters);
 
   // system
   Result<std::vector<DfRow>> disk_usage();
@@ -151,8 +232,23 @@ class Engine {
   Result<Started> start_process(ContainerRecord& c, const StdioFds& stdio);
   Result<int> finish_process(ContainerRecord& c, Started& st);
   Status save_container_state(const ContainerRecord& c);
+  void thaw_if_paused(const ContainerRecord& c);
+  Result<std::string> find_init_binary();
   Status delete_container_record(const ContainerRecord& c);
   std::string container_dir(const std::string& id) const;
+  std::string path_join_root(const std::string& rel) const;
+  // Calls fn with an fd of the container's root: /proc/<pid>/root while it runs, else its overlay
+  // (read-write only when `writable`) in a private mount namespace child, volumes mounted.
+  Result<std::string> with_container_root(const ContainerRecord& c, bool writable,
+                                          const std::function<Result<std::string>(int)>& fn);
+  // Turns the request's -v, --mount and the image's VOLUMEs into binds and tmpfs mounts of `o`
+  // (creating volumes, copying the image's content into new ones) and Docker's inspect Mounts.
+  // Anonymous volumes it created are appended to `made` (the caller removes them on failure).
+  Status add_container_mounts(const RunRequest& req, const oci::ImageConfig& cfg,
+                              const std::vector<std::string>& lowers, const std::string& dir,
+                              runtime::RunOptions& o, Json& mounts, std::vector<std::string>& made);
+  // Removes the anonymous volumes of a container's mounts that no other container uses.
+  Status remove_anonymous_volumes(const ContainerRecord& c);
 
   Options opts_;
   std::unique_ptr<image::Store> store_;

@@ -160,7 +160,7 @@ Result<int> Engine::monitor(std::string_view id, int ready_fd) {
       report("err " + std::to_string(runtime::exit_code_for(st.error())) + " " +
              st.error().message());
       Json conf = Json::parse(c.config, nullptr, false);
-      if (!conf.is_discarded() && conf.value("AutoRemove", false)) (void)remove_container(c.id, true);
+      if (!conf.is_discarded() && conf.value("AutoRemove", false)) (void)remove_container(c.id, true, true);
       return std::move(st).error();
     }
     report("ok");
@@ -201,6 +201,7 @@ Result<int> Engine::monitor(std::string_view id, int ready_fd) {
     }
     delay = std::min(delay * 2, std::chrono::milliseconds(60000));
     ++restarts;
+    (void)atomic_write_file(path_join(container_dir(c.id), "restart_count"), std::to_string(restarts));
     auto again = find_container(c.id);
     if (!again.ok()) return code;  // removed meanwhile
     c = *again;

@@ -93,7 +93,17 @@ Result<std::vector<DfRow>> Engine::disk_usage() {
     ++images.active;
     images.reclaimable -= std::min(images.reclaimable, img.size);
   }
-  return std::vector<DfRow>{images, ctrs, {"Local Volumes", 0, 0, 0, 0}, {"Build Cache", 0, 0, 0, 0}};
+  DfRow vols{"Local Volumes", 0, 0, 0, 0};
+  BERTH_ASSIGN_OR_RETURN(auto vrows, list_volumes());
+  for (const auto& v : vrows) {
+    auto size = berth::disk_usage(v.volume.mountpoint);
+    uint64_t n = size.ok() ? *size : 0;
+    ++vols.total;
+    vols.size += n;
+    if (v.containers.empty()) vols.reclaimable += n;
+    else ++vols.active;
+  }
+  return std::vector<DfRow>{images, ctrs, vols, {"Build Cache", 0, 0, 0, 0}};
 }
 
 Result<CheckReport> Engine::check(bool repair) {
@@ -109,6 +119,8 @@ Result<CheckReport> Engine::check(bool repair) {
     if (l.missing_layers)
       rep.problems.push_back(std::to_string(l.missing_layers) +
                              " layers had lost their directory and were dropped");
+    BERTH_ASSIGN_OR_RETURN(auto vols, volume_store().clean_temp());
+    rep.repaired.insert(rep.repaired.end(), vols.begin(), vols.end());
   }
   BERTH_ASSIGN_OR_RETURN(auto blobs, store_->content().list());
   for (const auto& b : blobs) {

@@ -219,4 +219,18 @@ Status remove_at(int dir_fd, const std::string& name) {
   return ok_status();
 }
 
+std::string clean_path_capped(std::string_view path) {
+  std::vector<std::string> out;
+  for (auto& c : components(path)) {
+    if (c == "..") {
+      if (!out.empty()) out.pop_back();
+    } else if (c != ".") {
+      out.push_back(std::move(c));
+    }
+  }
+  std::string s;
+  for (const auto& c : out) s += (s.empty() ? "" : "/") + c;
+  return s;
+}
+
 }  // namespace berth::archive::internal

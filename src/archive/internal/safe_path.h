@@ -18,6 +18,9 @@ namespace berth::archive::internal {
 // nullopt when a ".." would climb above the root. The root itself is "".
 std::optional<std::string> clean_path(std::string_view name);
 
+// Like clean_path, but ".." at the root stays at the root, as inside a container's "/".
+std::string clean_path_capped(std::string_view path);
+
 // Splits a clean path at its last "/": {"a/b", "c"} for "a/b/c", {"", "c"} for "c".
 std::pair<std::string, std::string> split_parent(const std::string& clean);
 

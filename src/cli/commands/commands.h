@@ -19,6 +19,11 @@ void add_import(CLI::App* parent, Cli& cli);
 void add_save(CLI::App* parent, Cli& cli);
 void add_load(CLI::App* parent, Cli& cli);
 
+// cp, diff, export, commit, pause, unpause, rename (container_fs.cc).
+void add_container_fs_commands(CLI::App* parent, Cli& cli);
+// top, stats, update (container_admin.cc).
+void add_container_admin_commands(CLI::App* parent, Cli& cli);
+
 // "7 minutes ago" for a unix-nanos time.
 std::string created_since(int64_t unix_nanos);
 

@@ -5,12 +5,14 @@
 #include <ctime>
 #include <map>
 
+#include "base/fs.h"
 #include "base/strings.h"
 #include "cli/commands/commands.h"
 #include "engine/logs.h"
 #include "format/units.h"
 #include "runtime/cgroup.h"
 #include "runtime/launcher.h"
+#include "runtime/signals.h"
 #include "runtime/spec.h"
 
 namespace berth::cli {
@@ -22,7 +24,43 @@ struct RunFlags {
   std::optional<std::string> entrypoint;
   bool tty = false, detach = false, create_only = false;
   int64_t pids_limit = 0, cpu_shares = 0;
+  std::vector<std::string> env_files, label_files;
+  std::string cidfile, ipc, pid, uts;
+  std::string health_cmd, health_interval, health_timeout, health_start_period;
+  int health_retries = 0;
+  bool no_healthcheck = false;
 };
+
+// --env-file / --label-file: KEY=VALUE lines; "#" comments and blank lines skipped; a bare KEY
+// takes the value from berth's environment (env files), as Docker's CLI does.
+Result<std::vector<std::string>> read_kv_file(const std::string& path, bool from_env) {
+  BERTH_ASSIGN_OR_RETURN(auto text, read_file(path));
+  std::vector<std::string> out;
+  int line_no = 0;
+  for (const auto& raw : split(text, '\n')) {
+    ++line_no;
+    std::string line(trim(raw));
+    if (line.empty() || line[0] == '#') continue;
+    auto kv = split_once(line, '=');
+    if (kv.first.empty() || kv.first.find_first_of(" \t") != std::string::npos)
+      return invalid_argument(path + ":" + std::to_string(line_no) + ": variable '" + kv.first +
+                              "' contains whitespaces");
+    if (!kv.found && from_env) {
+      if (const char* v = std::getenv(kv.first.c_str())) line = kv.first + "=" + v;
+    }
+    out.push_back(line);
+  }
+  return out;
+}
+
+Result<int64_t> duration_flag(const std::string& flag, const std::string& v) {
+  if (v.empty()) return 0;
+  auto ns = format::parse_go_duration_ns(v);
+  if (!ns.ok() || *ns < 0)
+    return invalid_argument("invalid argument \"" + v + "\" for \"" + flag +
+                            "\" flag: time: invalid duration \"" + v + "\"");
+  return *ns;
+}
 
 Result<int64_t> size_flag(const std::string& flag, const std::string& v) {
   if (v == "-1") return -1;
@@ -49,6 +87,46 @@ Status fill_options(RunFlags& f) {
   o.hostname = f.hostname;
   if (f.entrypoint) o.entrypoint = std::vector<std::string>{*f.entrypoint};
   o.host_cpus = runtime::host_cpu_count();
+  std::vector<std::string> env;
+  for (const auto& p : f.env_files) {
+    BERTH_ASSIGN_OR_RETURN(auto kv, read_kv_file(p, true));
+    env.insert(env.end(), kv.begin(), kv.end());
+  }
+  o.env.insert(o.env.begin(), env.begin(), env.end());  // -e wins over the files
+  std::vector<std::string> labels;
+  for (const auto& p : f.label_files) {
+    BERTH_ASSIGN_OR_RETURN(auto kv, read_kv_file(p, false));
+    labels.insert(labels.end(), kv.begin(), kv.end());
+  }
+  f.req.labels.insert(f.req.labels.begin(), labels.begin(), labels.end());
+  auto ns_flag = [](const std::string& flag, const std::string& v, bool* host) -> Status {
+    if (v.empty() || v == "private" || (flag == "--ipc" && (v == "shareable" || v == "none"))) return {};
+    if (v == "host") {
+      *host = true;
+      return {};
+    }
+    return invalid_argument("invalid " + flag.substr(2) + " mode \"" + v +
+                            "\" (berth supports host and private)");
+  };
+  BERTH_TRY(ns_flag("--ipc", f.ipc, &o.host_ipc));
+  BERTH_TRY(ns_flag("--pid", f.pid, &o.host_pid));
+  BERTH_TRY(ns_flag("--uts", f.uts, &o.host_uts));
+  if (f.no_healthcheck) {
+    if (!f.health_cmd.empty())
+      return invalid_argument("--no-healthcheck conflicts with --health-* options");
+    f.req.healthcheck = oci::HealthConfig{{"NONE"}, 0, 0, 0, 0, 0};
+  } else if (!f.health_cmd.empty() || !f.health_interval.empty() || !f.health_timeout.empty() ||
+             !f.health_start_period.empty() || f.health_retries != 0) {
+    oci::HealthConfig h;
+    if (!f.health_cmd.empty()) h.test = {"CMD-SHELL", f.health_cmd};
+    BERTH_ASSIGN_OR_RETURN(h.interval, duration_flag("--health-interval", f.health_interval));
+    BERTH_ASSIGN_OR_RETURN(h.timeout, duration_flag("--health-timeout", f.health_timeout));
+    BERTH_ASSIGN_OR_RETURN(h.start_period,
+                           duration_flag("--health-start-period", f.health_start_period));
+    if (f.health_retries < 0) return invalid_argument("--health-retries cannot be negative");
+    h.retries = f.health_retries;
+    f.req.healthcheck = h;
+  }
   return {};
 }
 
@@ -65,8 +143,15 @@ void run_run(Cli& cli, RunFlags& f, const std::vector<std::string>& rest) {
   if (!st.ok()) return cli.fail(st.error(), 125);
   auto eng = cli.engine();
   if (!eng.ok()) return cli.fail(eng.error(), 125);
+  if (!f.cidfile.empty() && path_exists(f.cidfile))
+    return cli.fail(invalid_argument("Container ID file found, make sure the other container isn't "
+                                     "running or delete " + f.cidfile), 125);
   auto c = (*eng)->create_container(f.req);
   if (!c.ok()) return cli.fail(c.error(), 125);
+  if (!f.cidfile.empty()) {
+    auto w = atomic_write_file(f.cidfile, c->id);
+    if (!w.ok()) return cli.fail(w.error(), 125);
+  }
   if (f.create_only) {
     cli.out << c->id << "\n";
     return;
@@ -86,9 +171,10 @@ std::string ellipsis(const std::string& s, size_t n) {
   return s.size() <= n ? s : s.substr(0, n - 1) + "…";
 }
 
-std::string status_text(const engine::ContainerRecord& c, int64_t now_s) {
+std::string status_text(const engine::ContainerRecord& c, int64_t now_s, bool paused) {
   if (c.state == "running")
-    return "Up " + format::human_duration(now_s - c.started_at / 1000000000);
+    return "Up " + format::human_duration(now_s - c.started_at / 1000000000) +
+           (paused ? " (Paused)" : "");
   if (c.state == "created") return "Created";
   if (c.state == "exited")
     return "Exited (" + std::to_string(c.exit_code) + ") " +
@@ -103,10 +189,11 @@ struct PsFlags {
   std::string format;
 };
 
-bool ps_filter_match(const engine::ContainerRecord& c, const std::vector<std::string>& filters) {
+bool ps_filter_match(const engine::ContainerRecord& c, const std::string& state,
+                     const std::vector<std::string>& filters) {
   for (const auto& f : filters) {
     auto kv = split_once(f, '=');
-    if (kv.first == "status" && c.state != kv.second) return false;
+    if (kv.first == "status" && state != kv.second) return false;
     if (kv.first == "name" && c.name.find(kv.second) == std::string::npos) return false;
     if (kv.first == "id" && c.id.rfind(kv.second, 0) != 0) return false;
     if (kv.first == "exited" && (c.state != "exited" || std::to_string(c.exit_code) != kv.second))
@@ -141,7 +228,10 @@ void run_ps(Cli& cli, const PsFlags& f) {
   for (const auto& c : *all) {
     bool show_all = f.all || limit > 0 || !f.filters.empty();
     if (!show_all && c.state != "running") continue;
-    if (!ps_filter_match(c, f.filters)) continue;
+    auto frozen = (*eng)->is_paused(c);
+    bool paused = frozen.ok() && *frozen;
+    std::string state = paused ? "paused" : c.state;
+    if (!ps_filter_match(c, state, f.filters)) continue;
     if (limit > 0 && shown >= limit) break;
     ++shown;
     if (f.quiet) {
@@ -158,8 +248,8 @@ void run_ps(Cli& cli, const PsFlags& f) {
     j["Command"] = "\"" + (f.no_trunc ? command : ellipsis(command, 20)) + "\"";
     j["RunningFor"] = format::time_ago(c.created / 1000000000, now);
     j["CreatedAt"] = format::format_local_created(c.created / 1000000000);
-    j["Status"] = status_text(c, now);
-    j["State"] = c.state;
+    j["Status"] = status_text(c, now, paused);
+    j["State"] = state;
     j["Ports"] = "";
     j["Names"] = c.name;
     j["Labels"] = conf.is_discarded() ? "" : conf["Labels"].dump();
@@ -178,22 +268,6 @@ void run_ps(Cli& cli, const PsFlags& f) {
                  rows);
 }
 
-Result<int> parse_signal(const std::string& s) {
-  static const std::map<std::string, int> kSignals = {
-      {"HUP", SIGHUP}, {"INT", SIGINT}, {"QUIT", SIGQUIT}, {"KILL", SIGKILL},
-      {"USR1", SIGUSR1}, {"USR2", SIGUSR2}, {"TERM", SIGTERM}, {"STOP", SIGSTOP},
-      {"CONT", SIGCONT}, {"ALRM", SIGALRM}, {"WINCH", SIGWINCH}};
-  std::string u;
-  for (char ch : s) u += static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
-  if (u.rfind("SIG", 0) == 0) u = u.substr(3);
-  if (auto it = kSignals.find(u); it != kSignals.end()) return it->second;
-  try {
-    int n = std::stoi(s);
-    if (n > 0 && n < 65) return n;
-  } catch (...) {
-  }
-  return invalid_argument("Invalid signal: " + s);
-}
 
 }  // namespace
 
@@ -233,13 +307,31 @@ void add_run(CLI::App* parent, Cli& cli, bool create_only) {
   c->add_option("-c,--cpu-shares", f->cpu_shares, "CPU shares (relative weight)");
   c->add_option("--cpuset-cpus", o.cpuset_cpus, "CPUs in which to allow execution (0-3, 0,1)");
   c->add_option("--pids-limit", f->pids_limit, "Tune container pids limit (set -1 for unlimited)");
-  c->add_option("-v,--volume", r.volumes, "Bind mount a volume (/host:/ctr[:ro])")->allow_extra_args(false);
+  c->add_option("-v,--volume", r.volumes, "Bind mount a volume")->allow_extra_args(false);
+  c->add_option("--mount", r.mounts, "Attach a filesystem mount to the container")
+      ->allow_extra_args(false);
   c->add_option("--tmpfs", o.tmpfs, "Mount a tmpfs directory")->allow_extra_args(false);
   c->add_option("--device", o.devices, "Add a host device to the container")->allow_extra_args(false);
   c->add_option("--restart", r.restart, "Restart policy to apply when a container exits");
   c->add_option("--log-driver", r.log_driver, "Logging driver for the container (json-file, none)");
   c->add_option("--log-opt", r.log_opts, "Log driver options (max-size, max-file)")
       ->allow_extra_args(false);
+  c->add_option("--env-file", f->env_files, "Read in a file of environment variables")->allow_extra_args(false);
+  c->add_option("--label-file", f->label_files, "Read in a line delimited file of labels")->allow_extra_args(false);
+  c->add_option("--cidfile", f->cidfile, "Write the container ID to the file");
+  c->add_option("--ipc", f->ipc, "IPC mode to use (host, private)");
+  c->add_option("--pid", f->pid, "PID namespace to use (host, private)");
+  c->add_option("--uts", f->uts, "UTS namespace to use (host)");
+  c->add_flag("--init", r.init, "Run an init inside the container that forwards signals and reaps processes");
+  c->add_flag("--sig-proxy", r.sig_proxy, "Proxy received signals to the process");
+  c->add_option("--stop-signal", r.stop_signal, "Signal to stop the container");
+  c->add_option("--stop-timeout", r.stop_timeout, "Timeout (in seconds) to stop a container");
+  c->add_option("--health-cmd", f->health_cmd, "Command to run to check health");
+  c->add_option("--health-interval", f->health_interval, "Time between running the check (ms|s|m|h)");
+  c->add_option("--health-timeout", f->health_timeout, "Maximum time to allow one check to run (ms|s|m|h)");
+  c->add_option("--health-start-period", f->health_start_period, "Start period for the container to initialize before starting health-retries countdown (ms|s|m|h)");
+  c->add_option("--health-retries", f->health_retries, "Consecutive failures needed to report unhealthy");
+  c->add_flag("--no-healthcheck", f->no_healthcheck, "Disable any container-specified HEALTHCHECK");
   c->callback([&cli, f, c] { run_run(cli, *f, c->remaining()); });
 }
 
@@ -267,11 +359,11 @@ void add_rm(CLI::App* parent, Cli& cli) {
   c->add_flag("-f,--force", *force, "Force the removal of a running container (uses SIGKILL)");
   c->add_flag("-v,--volumes", *volumes, "Remove anonymous volumes associated with the container");
   c->add_option("CONTAINER", *names, "Containers")->required();
-  c->callback([&cli, names, force] {
+  c->callback([&cli, names, force, volumes] {
     auto eng = cli.engine();
     if (!eng.ok()) return cli.fail(eng.error());
     for (const auto& n : *names) {
-      auto st = (*eng)->remove_container(n, *force);
+      auto st = (*eng)->remove_container(n, *force, *volumes);
       if (st.ok()) cli.out << n << "\n";
       else cli.fail(st.error());
     }
@@ -280,9 +372,9 @@ void add_rm(CLI::App* parent, Cli& cli) {
 
 void add_stop_kill(CLI::App* parent, Cli& cli) {
   auto names = std::make_shared<std::vector<std::string>>();
-  auto timeout = std::make_shared<int>(10);
+  auto timeout = std::make_shared<std::optional<int>>();
   auto* stop = parent->add_subcommand("stop", "Stop one or more running containers");
-  stop->add_option("-t,--time", *timeout, "Seconds to wait before killing the container");
+  stop->add_option("-t,--time,--timeout", *timeout, "Seconds to wait before killing the container");
   stop->add_option("CONTAINER", *names, "Containers")->required();
   stop->callback([&cli, names, timeout] {
     auto eng = cli.engine();
@@ -299,7 +391,7 @@ void add_stop_kill(CLI::App* parent, Cli& cli) {
   kill->add_option("-s,--signal", *sig, "Signal to send to the container");
   kill->add_option("CONTAINER", *knames, "Containers")->required();
   kill->callback([&cli, knames, sig] {
-    auto s = parse_signal(*sig);
+    auto s = runtime::parse_signal(*sig);
     if (!s.ok()) return cli.fail(s.error());
     auto eng = cli.engine();
     if (!eng.ok()) return cli.fail(eng.error());
@@ -436,9 +528,9 @@ void add_start_wait_restart(CLI::App* parent, Cli& cli) {
     }
   });
   auto rnames = std::make_shared<std::vector<std::string>>();
-  auto timeout = std::make_shared<int>(10);
+  auto timeout = std::make_shared<std::optional<int>>();
   auto* restart = parent->add_subcommand("restart", "Restart one or more containers");
-  restart->add_option("-t,--time", *timeout, "Seconds to wait before killing the container");
+  restart->add_option("-t,--time,--timeout", *timeout, "Seconds to wait before killing the container");
   restart->add_option("CONTAINER", *rnames, "Containers")->required();
   restart->callback([&cli, rnames, timeout] {
     auto eng = cli.engine();
@@ -483,6 +575,8 @@ void register_container_commands(CLI::App& app, Cli& cli) {
   add_ps(&app, "ps", cli);
   add_rm(&app, cli);
   add_stop_kill(&app, cli);
+  add_container_fs_commands(&app, cli);
+  add_container_admin_commands(&app, cli);
   auto* container = app.add_subcommand("container", "Manage containers");
   container->require_subcommand(1);
   add_run(container, cli, false);
@@ -493,6 +587,8 @@ void register_container_commands(CLI::App& app, Cli& cli) {
   add_rm(container, cli);
   add_stop_kill(container, cli);
   add_container_prune(container, cli);
+  add_container_fs_commands(container, cli);
+  add_container_admin_commands(container, cli);
   add_inspect(container, cli, Kind::kContainer);
 }
 
