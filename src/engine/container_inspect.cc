@@ -65,6 +65,7 @@ Result<Json> Engine::inspect_container(std::string_view name_or_id) {
                        {"Config", conf.contains("LogConfig") ? conf["LogConfig"]["Config"]
                                                              : Json::object()}}},
                      {"AutoRemove", get("AutoRemove", false)},
+                     {"Init", get("Init", false)},
                      {"CapAdd", get("CapAdd", Json::array())},
                      {"CapDrop", get("CapDrop", Json::array())},
                      {"Privileged", get("Privileged", false)},
@@ -113,6 +114,7 @@ Result<Json> Engine::inspect_container(std::string_view name_or_id) {
                  {"Entrypoint", nullptr},
                  {"OnBuild", nullptr},
                  {"Labels", get("Labels", Json::object())}};
+  if (conf.contains("Healthcheck")) j["Config"]["Healthcheck"] = conf["Healthcheck"];
   if (!get("StopSignal", "").get<std::string>().empty())
     j["Config"]["StopSignal"] = get("StopSignal", "");
   Json endpoint = {{"IPAMConfig", nullptr}, {"Links", nullptr},  {"Aliases", nullptr},
