@@ -81,8 +81,23 @@ ContainerRecord read_row(const metadata::Stmt& st) {
 }
 
 // A record says running but its process is gone (the CLI that ran it was killed): tell the truth.
+// The pid must still be the container's: after a reboot it may name another process, so its
+// cgroup has to be the container's.
+bool container_alive(const ContainerRecord& c) {
+  if (c.pid <= 0 || ::kill(c.pid, 0) != 0) return false;
+  // A zombie nobody reaps (its monitor was killed) is gone too.
+  if (auto stat = read_file("/proc/" + std::to_string(c.pid) + "/stat"); stat.ok()) {
+    auto paren = stat->rfind(')');
+    if (paren != std::string::npos && paren + 2 < stat->size() &&
+        ((*stat)[paren + 2] == 'Z' || (*stat)[paren + 2] == 'X'))
+      return false;
+  }
+  auto cg = read_file("/proc/" + std::to_string(c.pid) + "/cgroup");
+  return !cg.ok() || cg->find("berth/" + c.id) != std::string::npos;
+}
+
 void reconcile_state(ContainerRecord& c) {
-  if (c.state == "running" && (c.pid <= 0 || ::kill(c.pid, 0) != 0)) {
+  if (c.state == "running" && !container_alive(c)) {
     c.state = "exited";
     c.exit_code = 255;
     c.finished_at = image::now_nanos();

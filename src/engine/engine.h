@@ -166,6 +166,9 @@ class Engine {
   std::string container_log_path(const std::string& id) const;
   // Present while a user's stop or kill holds the container down: no restart policy applies.
   std::string stopped_marker(const std::string& id) const;
+  // `system boot`: starts the containers whose restart policy asks for it after a host reboot
+  // (always; unless-stopped unless a user stopped it). Returns their names.
+  Result<std::vector<std::string>> boot();
   // Removes every stopped container; returns their ids.
   Result<std::vector<std::string>> prune_containers();
 

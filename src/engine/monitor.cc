@@ -107,6 +107,25 @@ bool should_restart(const RestartPolicy& p, int exit_code, int restarts) {
 
 }  // namespace
 
+Result<std::vector<std::string>> Engine::boot() {
+  BERTH_ASSIGN_OR_RETURN(auto all, list_containers());  // a stale "running" reads as exited
+  std::vector<std::string> started;
+  for (const auto& c : all) {
+    if (c.state == "running") continue;
+    Json conf = Json::parse(c.config, nullptr, false);
+    if (conf.is_discarded() || !conf.contains("RestartPolicy")) continue;
+    std::string policy = conf["RestartPolicy"].value("Name", "no");
+    // Docker's rules after a daemon restart: `always` starts even after a user's stop;
+    // `unless-stopped` only if the user did not stop it.
+    bool start = policy == "always" ||
+                 (policy == "unless-stopped" && !path_exists(stopped_marker(c.id)));
+    if (!start) continue;
+    BERTH_TRY_CTX(start_detached(c), "starting " + c.name);
+    started.push_back(c.name);
+  }
+  return started;
+}
+
 std::string Engine::stopped_marker(const std::string& id) const {
   return path_join(container_dir(id), "stopped-by-user");
 }

@@ -144,3 +144,31 @@ wait_for() {  # wait_for COMMAND...: retry for up to 5 s
   [ ! -d "/sys/fs/cgroup/berth/$id" ]
   ! grep -q "$id" /proc/self/mountinfo
 }
+
+@test "system boot starts always and unless-stopped containers after a host reboot, not stopped or no-policy ones" {
+  berth run -d --name boot-always --restart always colorai/cauchycv_visdom:0.2.7 sleep 1000 >/dev/null
+  berth run -d --name boot-unless --restart unless-stopped colorai/cauchycv_visdom:0.2.7 sleep 1000 >/dev/null
+  berth run -d --name boot-stopped --restart unless-stopped colorai/cauchycv_visdom:0.2.7 sleep 1000 >/dev/null
+  berth run -d --name boot-no colorai/cauchycv_visdom:0.2.7 sleep 1000 >/dev/null
+  berth stop -t 1 boot-stopped >/dev/null
+  # A reboot: every monitor and container dies at once, without a word to berth.
+  for n in boot-always boot-unless boot-no; do
+    pid=$(berth inspect --format '{{.State.Pid}}' $n)
+    mon=$(awk '/^PPid:/ {print $2}' /proc/$pid/status)
+    kill -KILL "$mon" "$pid"
+  done
+  sleep 0.5
+  run berth ps --format '{{.Names}}'
+  [ -z "$output" ]
+  run berth system boot
+  expect_status 0
+  [[ "$output" == *boot-always* && "$output" == *boot-unless* ]]
+  [[ "$output" != *boot-stopped* && "$output" != *boot-no* ]]
+  run berth ps --format '{{.Names}}'
+  [[ "$output" == *boot-always* && "$output" == *boot-unless* ]]
+  # Twice is harmless: running containers are left alone.
+  run berth system boot
+  expect_status 0
+  [ -z "$output" ]
+  berth rm -f boot-always boot-unless boot-stopped boot-no >/dev/null
+}

@@ -156,6 +156,16 @@ void register_system_commands(CLI::App& app, Cli& cli) {
       "check", "Verify the store's digests and references and remove what a crash left behind");
   check->add_flag("--repair", *repair, "Also remove damaged images and blobs");
   check->callback([&cli, repair] { run_check(cli, *repair); });
+
+  auto* boot = sys->add_subcommand(
+      "boot", "Start the containers whose restart policy (always, unless-stopped) asks for it");
+  boot->callback([&cli] {
+    auto eng = cli.engine();
+    if (!eng.ok()) return cli.fail(eng.error());
+    auto started = (*eng)->boot();
+    if (!started.ok()) return cli.fail(started.error());
+    for (const auto& n : *started) cli.out << n << "\n";
+  });
 }
 
 }  // namespace berth::cli
