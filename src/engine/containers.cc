@@ -85,19 +85,29 @@ ContainerRecord read_row(const metadata::Stmt& st) {
 // cgroup has to be the container's.
 bool container_alive(const ContainerRecord& c) {
   if (c.pid <= 0 || ::kill(c.pid, 0) != 0) return false;
-  // A zombie nobody reaps (its monitor was killed) is gone too.
+  // A zombie its monitor will reap in a moment still counts as running (the monitor records how
+  // it ended); one that init inherited (its monitor was killed) is gone.
   if (auto stat = read_file("/proc/" + std::to_string(c.pid) + "/stat"); stat.ok()) {
     auto paren = stat->rfind(')');
-    if (paren != std::string::npos && paren + 2 < stat->size() &&
-        ((*stat)[paren + 2] == 'Z' || (*stat)[paren + 2] == 'X'))
-      return false;
+    if (paren != std::string::npos && paren + 4 < stat->size() &&
+        ((*stat)[paren + 2] == 'Z' || (*stat)[paren + 2] == 'X')) {
+      long ppid = std::strtol(stat->c_str() + paren + 4, nullptr, 10);
+      if (ppid <= 1 || ::kill(static_cast<pid_t>(ppid), 0) != 0) return false;
+    }
   }
   auto cg = read_file("/proc/" + std::to_string(c.pid) + "/cgroup");
   return !cg.ok() || cg->find("berth/" + c.id) != std::string::npos;
 }
 
-void reconcile_state(ContainerRecord& c) {
+// `dir` is the container's directory: while its monitor lives, the monitor is about to record
+// how the container ended, and guessing now would race it.
+void reconcile_state(ContainerRecord& c, const std::string& dir) {
   if (c.state == "running" && !container_alive(c)) {
+    if (auto m = read_file(path_join(dir, "monitor.pid")); m.ok()) {
+      long mpid = std::strtol(m->c_str(), nullptr, 10);
+      auto cmd = read_file("/proc/" + std::to_string(mpid) + "/cmdline");
+      if (mpid > 1 && cmd.ok() && cmd->find(c.id) != std::string::npos) return;
+    }
     c.state = "exited";
     c.exit_code = 255;
     c.finished_at = image::now_nanos();
@@ -549,7 +559,7 @@ Result<std::vector<ContainerRecord>> Engine::list_containers() {
     BERTH_ASSIGN_OR_RETURN(bool row, st.step());
     if (!row) break;
     out.push_back(read_row(st));
-    reconcile_state(out.back());
+    reconcile_state(out.back(), container_dir(out.back().id));
   }
   return out;
 }

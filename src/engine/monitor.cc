@@ -146,6 +146,7 @@ Result<int> Engine::monitor(std::string_view id, int ready_fd) {
   ::signal(SIGINT, SIG_IGN);
   ::signal(SIGPIPE, SIG_IGN);
   ::unlink(stopped_marker(c.id).c_str());
+  (void)atomic_write_file(path_join(container_dir(c.id), "monitor.pid"), std::to_string(::getpid()));
   LogConfig lc = log_config_of(c.config);
   RestartPolicy policy = restart_policy_of(c.config);
   std::optional<LogWriter> writer;

@@ -172,3 +172,17 @@ wait_for() {  # wait_for COMMAND...: retry for up to 5 s
   [ -z "$output" ]
   berth rm -f boot-always boot-unless boot-stopped boot-no >/dev/null
 }
+
+@test "attach streams a running container's output and returns its exit code; start -a does both" {
+  berth run -d --name att colorai/cauchycv_visdom:0.2.7 sh -c 'sleep 0.5; echo from-attach; echo err-line >&2; exit 5' >/dev/null
+  run berth attach att
+  expect_status 5
+  [[ "$output" == *from-attach* && "$output" == *err-line* ]]
+  run berth attach att
+  expect_status 1
+  [[ "$output" == *"You cannot attach to a stopped container, start it first"* ]]
+  run berth start -a att
+  expect_status 5
+  [[ "$output" == *from-attach* ]]
+  berth rm att >/dev/null
+}

@@ -480,6 +480,72 @@ void run_logs(Cli& cli, const LogsFlags& f) {
   if (!st.ok()) cli.fail(st.error());
 }
 
+volatile std::sig_atomic_t g_attach_pid = 0;
+
+// Streams a running container's output (from its json-file log, starting at `since`) until it
+// exits, forwarding signals when sig_proxy, and returns its exit code. stdin is not attached:
+// the detached container's stdin is /dev/null (berth's monitor keeps no stdin open).
+Result<int> attach_output(engine::Engine& e, const engine::ContainerRecord& c, int64_t since,
+                          bool sig_proxy, Cli& cli) {
+  auto conf = nlohmann::json::parse(c.config, nullptr, false);
+  if (!conf.is_discarded() && conf.contains("LogConfig") &&
+      conf["LogConfig"].value("Type", "json-file") == "none")
+    return failed_precondition("container " + c.name +
+                               " has --log-driver none: berth attaches through its json-file log");
+  if (sig_proxy) {
+    g_attach_pid = c.pid;
+    for (int s : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2})
+      std::signal(s, [](int sig) {
+        if (g_attach_pid > 0) ::kill(g_attach_pid, sig);
+      });
+  }
+  engine::ReadLogsOptions o;
+  o.since = since;
+  o.follow = true;
+  std::string id = c.id;
+  o.still_running = [&e, id] {
+    auto now = e.find_container(id);
+    return now.ok() && now->state == "running";
+  };
+  std::cout.setf(std::ios::unitbuf);
+  std::cerr.setf(std::ios::unitbuf);
+  BERTH_TRY(engine::read_logs(e.container_log_path(c.id), o, [&](const engine::LogLine& l) {
+    (l.stream == "stderr" ? cli.err : cli.out) << l.log;
+  }));
+  for (int i = 0; i < 200; ++i) {
+    auto now = e.find_container(id);
+    if (!now.ok()) return 0;  // removed (--rm): Docker reports the code it saw; berth has none
+    if (now->state != "running") return now->exit_code;
+    ::usleep(25000);
+  }
+  return 0;
+}
+
+void add_attach(CLI::App* parent, Cli& cli) {
+  struct Opts {
+    std::string name;
+    bool no_stdin = false, sig_proxy = true;
+    std::string detach_keys;
+  };
+  auto o = std::make_shared<Opts>();
+  auto* c = parent->add_subcommand("attach", "Attach local standard output and error streams to a running container");
+  c->add_flag("--no-stdin", o->no_stdin, "Do not attach STDIN");
+  c->add_flag("--sig-proxy", o->sig_proxy, "Proxy all received signals to the process");
+  c->add_option("--detach-keys", o->detach_keys, "Override the key sequence for detaching a container");
+  c->add_option("CONTAINER", o->name, "Container")->required();
+  c->callback([&cli, o] {
+    auto eng = cli.engine();
+    if (!eng.ok()) return cli.fail(eng.error());
+    auto rec = (*eng)->find_container(o->name);
+    if (!rec.ok()) return cli.fail(rec.error());
+    if (rec->state != "running")
+      return cli.fail(conflict("You cannot attach to a stopped container, start it first"));
+    auto code = attach_output(**eng, *rec, image::now_nanos(), o->sig_proxy, cli);
+    if (!code.ok()) return cli.fail(code.error());
+    cli.exit_code = *code;
+  });
+}
+
 void add_logs(CLI::App* parent, Cli& cli) {
   auto f = std::make_shared<LogsFlags>();
   auto* c = parent->add_subcommand("logs", "Fetch the logs of a container");
@@ -494,11 +560,30 @@ void add_logs(CLI::App* parent, Cli& cli) {
 
 void add_start_wait_restart(CLI::App* parent, Cli& cli) {
   auto names = std::make_shared<std::vector<std::string>>();
+  auto attach = std::make_shared<bool>(false);
+  auto interactive = std::make_shared<bool>(false);
   auto* start = parent->add_subcommand("start", "Start one or more stopped containers");
+  start->add_flag("-a,--attach", *attach, "Attach STDOUT/STDERR and forward signals");
+  start->add_flag("-i,--interactive", *interactive, "Attach container's STDIN");
   start->add_option("CONTAINER", *names, "Containers")->required();
-  start->callback([&cli, names] {
+  start->callback([&cli, names, attach, interactive] {
     auto eng = cli.engine();
     if (!eng.ok()) return cli.fail(eng.error());
+    if (*attach || *interactive) {
+      if (names->size() > 1)
+        return cli.fail(invalid_argument("you cannot start and attach multiple containers at once"));
+      auto c = (*eng)->find_container(names->front());
+      if (!c.ok()) return cli.fail(c.error());
+      int64_t since = image::now_nanos();
+      auto st = (*eng)->start_detached(*c);
+      if (!st.ok()) return cli.fail(st.error());
+      auto now = (*eng)->find_container(c->id);
+      if (!now.ok()) return cli.fail(now.error());
+      auto code = attach_output(**eng, *now, since, true, cli);
+      if (!code.ok()) return cli.fail(code.error());
+      cli.exit_code = *code;
+      return;
+    }
     for (const auto& n : *names) {
       auto c = (*eng)->find_container(n);
       Status st = c.ok() ? (*eng)->start_detached(*c) : Status(c.error());
@@ -571,6 +656,7 @@ void register_container_commands(CLI::App& app, Cli& cli) {
   add_run(&app, cli, true);
   add_logs(&app, cli);
   add_start_wait_restart(&app, cli);
+  add_attach(&app, cli);
   add_monitor(app, cli);
   add_ps(&app, "ps", cli);
   add_rm(&app, cli);
@@ -583,6 +669,7 @@ void register_container_commands(CLI::App& app, Cli& cli) {
   add_run(container, cli, true);
   add_logs(container, cli);
   add_start_wait_restart(container, cli);
+  add_attach(container, cli);
   add_ps(container, "ls", cli);
   add_rm(container, cli);
   add_stop_kill(container, cli);
