@@ -6,7 +6,7 @@ load helpers
 
 setup_file() {
   berth_setup_file
-  berth import -c 'CMD ["sh"]' -c 'ENV APP=berth' -c 'WORKDIR /srv' "$BUSYBOX_TAR" busybox >/dev/null
+  berth import -c 'CMD ["sh"]' -c 'ENV APP=berth' -c 'WORKDIR /root' "$BUSYBOX_TAR" busybox >/dev/null
   berth run -d --name box -h boxhost busybox sleep 100000 >/dev/null
 }
 teardown_file() {
@@ -22,7 +22,7 @@ teardown_file() {
   [ "${lines[0]}" = "boxhost" ]
   [ "${lines[1]}" = "sleep 100000 " ]
   [ "${lines[2]}" = "APP=berth" ]
-  [ "${lines[3]}" = "/srv" ]
+  [ "${lines[3]}" = "/root" ]
   [[ "$output" == *"CapEff:	00000000a80425fb"* ]]
   [[ "$output" == *"Seccomp:	2"* ]]
 }
@@ -30,7 +30,7 @@ teardown_file() {
 @test "exec returns the command's exit status, 127 and 126 as Docker" {
   run berth exec box sh -c 'exit 3'
   expect_status 3
-  run berth exec box no-such-command
+  run -127 berth exec box no-such-command
   expect_status 127
   [[ "$output" == *'exec: "no-such-command": executable file not found in $PATH'* ]]
   run berth exec box /etc
