@@ -65,6 +65,7 @@ path, cg, args = sys.argv[1], sys.argv[2], sys.argv[3:]
 c = json.load(open(path))
 c["process"]["args"] = args
 c["process"]["terminal"] = False
+c["root"]["readonly"] = False
 c["linux"]["cgroupsPath"] = "/" + cg
 json.dump(c, open(path, "w"))
 PY
@@ -86,7 +87,7 @@ PY
 
 @test "create waits at the start gate; start, state, exec, ps, kill, delete" {
   make_config c1 sh -c 'echo started > /tmp/started; exec sleep 1000'
-  run_ create --bundle "$R/bundle" --pid-file "$R/c1.pid" c1 </dev/null >/dev/null 2>"$R/c1.err"
+  runc_ create --bundle "$R/bundle" --pid-file "$R/c1.pid" c1 </dev/null >/dev/null 2>"$R/c1.err"
   run runc_ state c1
   expect_status 0
   [[ "$output" == *'"status": "created"'* ]]
@@ -152,9 +153,12 @@ PY
   podman_ run -d --name p1 --network none --cgroup-parent "/$CG" localhost/bb sleep 1000 >/dev/null
   run podman_ exec p1 sh -c 'echo exec $(cat /proc/1/cmdline | tr "\0" " ")'
   expect_status 0
-  [ "$output" = "exec sleep 1000 " ]
+  [ "$output" = "exec sleep 1000" ]
   run podman_ exec p1 sh -c 'exit 9'
   expect_status 9
+  run podman_ exec -t p1 tty
+  expect_status 0
+  [[ "$output" == "/dev/pts/"* ]]
   podman_ rm -f -t 0 p1 >/dev/null
 }
 
