@@ -11,7 +11,7 @@ build_pkgs=(
   libgtest-dev libgmock-dev
 )
 test_pkgs=(
-  bats busybox-static podman skopeo runc uidmap fuse-overlayfs python3 jq curl
+  bats busybox-static podman skopeo runc uidmap fuse-overlayfs python3 jq curl containerd
 )
 
 want=("${build_pkgs[@]}")

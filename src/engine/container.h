@@ -40,6 +40,7 @@ struct RunRequest {
   std::string restart;               // --restart no|always|unless-stopped|on-failure[:N]
   std::string log_driver;            // --log-driver json-file|none
   std::vector<std::string> log_opts; // --log-opt max-size=10m, max-file=3
+  std::string runtime;               // --runtime runc|crun|<path>; "" = berth's own
 };
 
 }  // namespace berth::engine

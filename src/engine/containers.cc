@@ -20,6 +20,7 @@
 #include "base/scope_exit.h"
 #include "base/strings.h"
 #include "engine/engine.h"
+#include "engine/external_runtime.h"
 #include "engine/logs.h"
 #include "format/units.h"
 #include "runtime/caps.h"
@@ -381,6 +382,10 @@ Result<ContainerRecord> Engine::create_container(const RunRequest& req) {
   conf["LogConfig"] = {{"Type", lc.driver}, {"Config", lcfg}, {"MaxSize", lc.max_size},
                        {"MaxFiles", lc.max_files}};
   conf["Image"] = req.image;
+  if (!req.runtime.empty()) {  // --runtime: checked now, resolved again at each start
+    BERTH_TRY(resolve_runtime(req.runtime));
+    conf["Runtime"] = req.runtime;
+  }
   c.config = conf.dump();
 
   BERTH_ASSIGN_OR_RETURN(auto tx, store_->db().begin());
@@ -447,7 +452,8 @@ Result<Engine::Started> Engine::start_process(ContainerRecord& c, const StdioFds
   lo.stdin_fd = stdio.in;
   lo.stdout_fd = stdio.out;
   lo.stderr_fd = stdio.err;
-  auto launched = runtime::launch(spec, lo);
+  auto ext = external_runtime_of(*this, c);  // --runtime (external_runtime.h)
+  auto launched = ext ? launch_external(*ext, spec, lo) : runtime::launch(spec, lo);
   if (!launched.ok()) {
     (void)st.cgroup->destroy();
     c.state = "exited";
@@ -472,6 +478,7 @@ Result<int> Engine::finish_process(ContainerRecord& c, Started& st) {
   }
   auto oom = st.cgroup->oom_killed();
   c.oom_killed = oom.ok() && *oom;
+  if (auto ext = external_runtime_of(*this, c)) cleanup_external(*ext, path_join(container_dir(c.id), "rootfs"));
   (void)st.cgroup->destroy();
   c.state = "exited";
   c.exit_code = runtime::docker_exit_status(status);

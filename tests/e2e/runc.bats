@@ -190,3 +190,26 @@ TOML
     docker.io/library/busybox:latest t2 sh -c 'exit 4'
   expect_status 4
 }
+
+@test "berth run --runtime runc|<path to berth-runc> instead of berth's launcher" {
+  run berth run --rm --runtime runc busybox echo hi via runc
+  expect_status 0
+  [ "$output" = "hi via runc" ]
+  run berth run --rm --runtime "$BERTH_RUNC" busybox sh -c 'echo via berth-runc; exit 6'
+  expect_status 6
+  [ "$output" = "via berth-runc" ]
+  run -127 berth run --rm --runtime runc busybox no-such-command
+  expect_status 127
+  [[ "$output" == *'"no-such-command": executable file not found in $PATH'* ]]
+  id=$(berth run -d --runtime runc busybox sleep 1000)
+  run berth exec "$id" sh -c 'cat /proc/1/cmdline | tr "\0" " "'
+  expect_status 0
+  [ "$output" = "sleep 1000 " ]
+  run berth ps --format '{{.Status}}' --filter "id=$id"
+  [[ "$output" == "Up "* ]]
+  berth rm -f "$id"
+  run berth run --rm --runtime nosuch busybox true
+  expect_status 125
+  [[ "$output" == *"unknown or invalid runtime name: nosuch"* ]]
+  ! grep -q "$BERTH_TEST_ROOT/containers" /proc/self/mountinfo
+}
