@@ -383,8 +383,8 @@ Result<ContainerRecord> Engine::create_container(const RunRequest& req) {
                        {"MaxFiles", lc.max_files}};
   conf["Image"] = req.image;
   if (!req.runtime.empty()) {  // --runtime: checked now, resolved again at each start
-    BERTH_TRY(resolve_runtime(req.runtime));
-    conf["Runtime"] = req.runtime;
+    BERTH_ASSIGN_OR_RETURN(auto rt, resolve_runtime(req.runtime));
+    conf["Runtime"] = req.runtime.find('/') == std::string::npos ? req.runtime : rt;
   }
   c.config = conf.dump();
 

@@ -122,10 +122,11 @@ Result<std::string> resolve_runtime(const std::string& name) {
   if (name.empty()) return bad();
   if (name.find('/') != std::string::npos) {
     if (::access(name.c_str(), X_OK) != 0) return bad();
-    char buf[PATH_MAX];
-    if (!::realpath(name.c_str(), buf)) return bad();
-    // realpath would turn a berth-runc link into berth itself: keep the link's name.
-    return name[0] == '/' ? name : std::string(buf);
+    if (name[0] == '/') return name;
+    // Absolute, but not through realpath: that would turn a berth-runc link into berth itself.
+    char cwd[PATH_MAX];
+    if (!::getcwd(cwd, sizeof cwd)) return bad();
+    return path_join(cwd, name);
   }
   const char* path = std::getenv("PATH");
   for (const auto& dir : split(path ? path : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", ':')) {

@@ -274,7 +274,9 @@ Result<int> cmd_kill(const Globals& g, const Args& a) {
   if (status == "stopped" && !all) return failed_precondition("container not running");
   if (all && !s.cgroup.empty()) {
     BERTH_ASSIGN_OR_RETURN(auto cg, open_named_cgroup(s.cgroup));
-    BERTH_TRY(cg->kill_all(sig));
+    auto st = cg->kill_all(sig);
+    if (!st.ok() && !(status == "stopped" && st.error().code() == Code::kNotFound))
+      return std::move(st).error();
     return 0;
   }
   if (::kill(s.pid, sig) < 0) return sys_error("killing container " + id);

@@ -237,6 +237,20 @@ TEST(StartGate, TheCommandRunsOnlyWhenTheGateOpens) {
   ::close(out[0]);
   ::waitpid(l->pid, &status, 0);
   EXPECT_EQ(docker_exit_status(status), 0);
+
+  // A command that is not there fails the launch itself, before the gate (as runc's create).
+  o.command = {"no-such-command"};
+  auto missing = build_spec(o);
+  ASSERT_TRUE(missing.ok());
+  int gate2[2];
+  ASSERT_EQ(::pipe2(gate2, O_CLOEXEC), 0);
+  lo.stdout_fd = -1;
+  lo.start_gate_fd = gate2[0];
+  auto bad = launch(*missing, lo);
+  ::close(gate2[0]);
+  ::close(gate2[1]);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(exit_code_for(bad.error()), 127) << bad.error().message();
 }
 
 }  // namespace

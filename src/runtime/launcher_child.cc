@@ -412,8 +412,27 @@ void run_child(const ChildPlan& p, int sync_fd, int err_fd) {
     if (p.stdio[i] >= 0 && ::dup2(p.stdio[i], i) < 0)
       die(err_fd, 0, errno, "dup2: %s", std::strerror(errno));
   if (p.start_gate_fd >= 0) {
-    // runc's create/start split: report ready, let go of the error pipe (the creator is gone
-    // by the time start comes), and wait for the go byte.
+    // runc's create/start split. runc looks the command up before it waits, so that create
+    // (not start) reports a missing one: do the same.
+    const char* cmd = p.argv[0];
+    bool found = false;
+    if (std::strchr(cmd, '/')) {
+      found = ::access(cmd, F_OK) == 0;
+    } else {
+      char path[4096];
+      for (const auto& dir : p.path_dirs) {
+        std::snprintf(path, sizeof path, "%s/%s", dir.empty() ? "." : dir.c_str(), cmd);
+        if (::access(path, X_OK) == 0) {
+          found = true;
+          break;
+        }
+      }
+    }
+    if (!found && std::strchr(cmd, '/'))
+      die(err_fd, 1, ENOENT, "exec: \"%s\": no such file or directory", cmd);
+    if (!found) die(err_fd, 1, ENOENT, "exec: \"%s\": executable file not found in $PATH", cmd);
+    // Then report ready, let go of the error pipe (the creator is gone by the time start
+    // comes), and wait for the go byte.
     ChildError ready;
     ready.kind = 3;
     if (::write(err_fd, &ready, sizeof ready) != static_cast<ssize_t>(sizeof ready)) ::_exit(125);

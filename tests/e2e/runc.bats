@@ -137,6 +137,12 @@ PY
   run runc_ create --bundle "$R/bundle" "bad/id"
   expect_status 1
   [[ "$output" == *"invalid id format"* ]]
+  make_config c3 no-such-command
+  run runc_ create --bundle "$R/bundle" c3
+  expect_status 1
+  [[ "$output" == *'exec: "no-such-command": executable file not found in $PATH'* ]]
+  run runc_ state c3
+  expect_status 1
 }
 
 @test "podman --runtime berth-runc runs, attaches a terminal and execs" {
@@ -146,6 +152,10 @@ PY
   [ "$output" = "hi" ]
   run podman_ run --rm --network none --cgroup-parent "/$CG" localhost/bb sh -c 'exit 7'
   expect_status 7
+  # create looks the command up before it waits at the gate, as runc does: podman says 127.
+  run -127 podman_ run --rm --network none --cgroup-parent "/$CG" localhost/bb no-such-command
+  expect_status 127
+  [[ "$output" == *'executable file not found in $PATH'* ]]
   run podman_ run --rm -t --network none --cgroup-parent "/$CG" localhost/bb sh -c 'tty; echo tty-ok'
   expect_status 0
   [[ "$output" == *"/dev/pts/"* ]]
@@ -195,7 +205,7 @@ TOML
   run berth run --rm --runtime runc busybox echo hi via runc
   expect_status 0
   [ "$output" = "hi via runc" ]
-  run berth run --rm --runtime "$BERTH_RUNC" busybox sh -c 'echo via berth-runc; exit 6'
+  run bash -c "cd $R && \"\$BERTH\" --root \"\$BERTH_TEST_ROOT\" --runroot \"\$BERTH_TEST_ROOT/run\" run --rm --runtime bin/berth-runc busybox sh -c 'echo via berth-runc; exit 6'"
   expect_status 6
   [ "$output" = "via berth-runc" ]
   run -127 berth run --rm --runtime runc busybox no-such-command
