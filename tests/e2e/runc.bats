@@ -109,6 +109,15 @@ PY
   [[ "$output" == "in runc"*"sleep 1000"* ]]
   run runc_ exec c1 sh -c 'exit 5'
   expect_status 5
+  runc_ pause c1
+  run runc_ state c1
+  [[ "$output" == *'"status": "paused"'* ]]
+  runc_ resume c1
+  run runc_ state c1
+  [[ "$output" == *'"status": "running"'* ]]
+  run runc_ list
+  [[ "${lines[0]}" == "ID"*"PID"*"STATUS"*"BUNDLE"* ]]
+  [[ "${lines[1]}" == "c1 "*"$pid"*"running"*"$R/bundle"* ]]
   run runc_ ps --format json c1
   expect_status 0
   [[ "$output" == *"$pid"* ]]
