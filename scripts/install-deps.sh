@@ -12,6 +12,7 @@ build_pkgs=(
 )
 test_pkgs=(
   bats busybox-static podman skopeo runc uidmap fuse-overlayfs python3 jq curl tini procps
+  containerd
 )
 
 want=("${build_pkgs[@]}")

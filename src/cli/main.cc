@@ -2,8 +2,10 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "base/fs.h"
 #include "base/log.h"
 #include "cli/cli.h"
+#include "runc/runc.h"
 
 namespace berth::cli {
 namespace {
@@ -59,6 +61,8 @@ std::string command_path(const CLI::App* app) {
 
 int main(int argc, char** argv) {
   using namespace berth::cli;
+  // Invoked through a link named berth-runc: speak runc's command line (src/runc/).
+  if (argc > 0 && berth::basename(argv[0]) == "berth-runc") return berth::runc::runc_main(argc, argv);
   Cli cli;
   CLI::App app{"A self-sufficient runtime for containers", "berth"};
   app.set_help_flag("-h,--help", "Print usage");
@@ -77,6 +81,7 @@ int main(int argc, char** argv) {
   register_system_commands(app, cli);
   register_container_commands(app, cli);
   register_volume_commands(app, cli);
+  register_exec_commands(app, cli);
 
   auto* help = app.add_subcommand("help", "Help about any command");
   std::vector<std::string> help_path;

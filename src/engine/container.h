@@ -48,6 +48,7 @@ struct RunRequest {
   bool sig_proxy = true;             // --sig-proxy
   // --health-*: replaces the image's HEALTHCHECK; test {"NONE"} for --no-healthcheck.
   std::optional<oci::HealthConfig> healthcheck;
+  std::string runtime;               // --runtime runc|crun|<path>; "" = berth's own
 };
 
 }  // namespace berth::engine

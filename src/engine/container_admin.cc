@@ -14,6 +14,7 @@
 #include "base/fs.h"
 #include "base/strings.h"
 #include "engine/engine.h"
+#include "engine/health.h"
 
 namespace berth::engine {
 namespace {
@@ -205,6 +206,11 @@ Status Engine::update_container(std::string_view name, const UpdateRequest& u) {
     BERTH_TRY_CTX(cg->update(r), "Cannot update container " + c.id);
   }
   return store_->db().run("UPDATE containers SET config = ?2 WHERE id = ?1", c.id, conf.dump());
+}
+
+std::string Engine::health_of(const ContainerRecord& c) const {
+  if (c.state != "running") return "";
+  return health_status(container_dir(c.id));
 }
 
 Result<bool> Engine::is_paused(const ContainerRecord& c) {

@@ -2,6 +2,7 @@
 #include "base/fs.h"
 #include "base/strings.h"
 #include "engine/engine.h"
+#include "engine/health.h"
 #include "format/units.h"
 
 namespace berth::engine {
@@ -35,6 +36,8 @@ Result<Json> Engine::inspect_container(std::string_view name_or_id) {
                 {"Error", c.error},
                 {"StartedAt", time_or_zero(c.started_at)},
                 {"FinishedAt", time_or_zero(c.finished_at)}};
+  if (conf.contains("Healthcheck"))
+    if (auto h = read_health(container_dir(c.id))) j["State"]["Health"] = *h;
   j["Image"] = c.image_id;
   j["ResolvConfPath"] = path_join(dir, "resolv.conf");
   j["HostnamePath"] = path_join(dir, "hostname");

@@ -19,6 +19,7 @@
 #include "base/scope_exit.h"
 #include "base/strings.h"
 #include "engine/engine.h"
+#include "engine/external_runtime.h"
 #include "engine/logs.h"
 #include "format/units.h"
 #include "runtime/caps.h"
@@ -363,12 +364,17 @@ Result<ContainerRecord> Engine::create_container(const RunRequest& req) {
   conf["ShmSize"] = o.shm_size;
   conf["StopSignal"] = stop_signal;
   if (req.stop_timeout) conf["StopTimeout"] = *req.stop_timeout;
-  if (req.healthcheck) {
-    const auto& h = *req.healthcheck;
-    conf["Healthcheck"] = {{"Test", h.test}, {"Interval", h.interval}, {"Timeout", h.timeout},
-                           {"StartPeriod", h.start_period}, {"Retries", h.retries}};
-  } else if (cfg.config.healthcheck) {
-    const auto& h = *cfg.config.healthcheck;
+  if (req.healthcheck || cfg.config.healthcheck) {
+    // The flags override the image's HEALTHCHECK field by field, as Docker merges them.
+    oci::HealthConfig h = cfg.config.healthcheck.value_or(oci::HealthConfig{});
+    if (req.healthcheck) {
+      const auto& f = *req.healthcheck;
+      if (!f.test.empty()) h.test = f.test;
+      if (f.interval) h.interval = f.interval;
+      if (f.timeout) h.timeout = f.timeout;
+      if (f.start_period) h.start_period = f.start_period;
+      if (f.retries) h.retries = f.retries;
+    }
     conf["Healthcheck"] = {{"Test", h.test}, {"Interval", h.interval}, {"Timeout", h.timeout},
                            {"StartPeriod", h.start_period}, {"Retries", h.retries}};
   }
@@ -397,11 +403,13 @@ Result<ContainerRecord> Engine::create_container(const RunRequest& req) {
       }
     }
     if ((kv.first != "no" && kv.first != "always" && kv.first != "unless-stopped" &&
-         kv.first != "on-failure") ||
-        max < 0 || (kv.found && kv.first != "on-failure"))
+         kv.first != "on-failure" && kv.first != "on-unhealthy") ||
+        max < 0 || (kv.found && kv.first != "on-failure" && kv.first != "on-unhealthy"))
       return invalid_argument("invalid restart policy: " + req.restart);
     if (req.remove && kv.first != "no")
       return invalid_argument("Conflicting options: --restart and --rm");
+    if (kv.first == "on-unhealthy" && !req.healthcheck && !cfg.config.healthcheck)
+      return invalid_argument("--restart on-unhealthy needs a healthcheck (HEALTHCHECK or --health-cmd)");
     conf["RestartPolicy"] = {{"Name", kv.first}, {"MaximumRetryCount", max}};
   }
   BERTH_ASSIGN_OR_RETURN(auto lc, parse_log_config(req.log_driver, req.log_opts));
@@ -413,6 +421,10 @@ Result<ContainerRecord> Engine::create_container(const RunRequest& req) {
   conf["LogConfig"] = {{"Type", lc.driver}, {"Config", lcfg}, {"MaxSize", lc.max_size},
                        {"MaxFiles", lc.max_files}};
   conf["Image"] = req.image;
+  if (!req.runtime.empty()) {  // --runtime: checked now, resolved again at each start
+    BERTH_ASSIGN_OR_RETURN(auto rt, resolve_runtime(req.runtime));
+    conf["Runtime"] = req.runtime.find('/') == std::string::npos ? req.runtime : rt;
+  }
   c.config = conf.dump();
 
   BERTH_ASSIGN_OR_RETURN(auto tx, store_->db().begin());
@@ -484,7 +496,8 @@ Result<Engine::Started> Engine::start_process(ContainerRecord& c, const StdioFds
   lo.stdin_fd = stdio.in;
   lo.stdout_fd = stdio.out;
   lo.stderr_fd = stdio.err;
-  auto launched = runtime::launch(spec, lo);
+  auto ext = external_runtime_of(*this, c);  // --runtime (external_runtime.h)
+  auto launched = ext ? launch_external(*ext, spec, lo) : runtime::launch(spec, lo);
   if (!launched.ok()) {
     (void)st.cgroup->destroy();
     c.state = "exited";
@@ -509,6 +522,7 @@ Result<int> Engine::finish_process(ContainerRecord& c, Started& st) {
   }
   auto oom = st.cgroup->oom_killed();
   c.oom_killed = oom.ok() && *oom;
+  if (auto ext = external_runtime_of(*this, c)) cleanup_external(*ext, path_join(container_dir(c.id), "rootfs"));
   (void)st.cgroup->destroy();
   c.state = "exited";
   c.exit_code = runtime::docker_exit_status(status);

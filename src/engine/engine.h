@@ -189,6 +189,8 @@ class Engine {
   // `pause` / `unpause`: freeze and thaw the container's cgroup.
   Status pause_container(std::string_view container);
   Result<bool> is_paused(const ContainerRecord& c);
+  // "healthy", "unhealthy", "starting", or "" without a healthcheck (health.h).
+  std::string health_of(const ContainerRecord& c) const;
   Status unpause_container(std::string_view container);
   Result<ContainerStats> container_stats(const ContainerRecord& c);
   // `top CONTAINER [ps options]` (ps -ef by default), rows filtered to the container's pids.

@@ -12,6 +12,7 @@
 #include "base/fs.h"
 #include "base/strings.h"
 #include "engine/engine.h"
+#include "engine/health.h"
 #include "engine/logs.h"
 
 namespace berth::engine {
@@ -98,10 +99,12 @@ RestartPolicy restart_policy_of(const std::string& config) {
   return p;
 }
 
-bool should_restart(const RestartPolicy& p, int exit_code, int restarts) {
+bool should_restart(const RestartPolicy& p, int exit_code, int restarts, bool unhealthy_kill) {
   if (p.name == "always" || p.name == "unless-stopped") return true;
   if (p.name == "on-failure")
     return exit_code != 0 && (p.max_retries == 0 || restarts < p.max_retries);
+  if (p.name == "on-unhealthy")
+    return unhealthy_kill && (p.max_retries == 0 || restarts < p.max_retries);
   return false;
 }
 
@@ -186,6 +189,21 @@ Result<int> Engine::monitor(std::string_view id, int ready_fd) {
     report("ok");
     out_w.reset();
     err_w.reset();
+    // The healthcheck runs in a child of its own: a check that hangs never stalls the log.
+    pid_t health_pid = -1;
+    std::string dir = container_dir(c.id);
+    if (auto hs = health_settings(c.config)) {
+      ::unlink(path_join(dir, "killed-unhealthy").c_str());
+      auto spec_text = read_file(path_join(dir, "config.json"));
+      auto spec = spec_text.ok() ? oci::parse_runtime_spec(*spec_text) : Result<oci::RuntimeSpec>(spec_text.error());
+      if (spec.ok()) {
+        health_pid = ::fork();
+        if (health_pid == 0) {
+          run_health_loop(st->proc.pid, *spec, *hs, dir, policy.name == "on-unhealthy");
+          ::_exit(0);
+        }
+      }
+    }
     if (writer) {
       // Copy both streams into the log until every holder of the pipes has closed them.
       struct pollfd fds[2] = {{out_r.get(), POLLIN, 0}, {err_r.get(), POLLIN, 0}};
@@ -209,8 +227,16 @@ Result<int> Engine::monitor(std::string_view id, int ready_fd) {
       }
       (void)writer->flush();
     }
-    BERTH_ASSIGN_OR_RETURN(int code, finish_process(c, *st));
-    if (path_exists(stopped_marker(c.id)) || !should_restart(policy, code, restarts)) return code;
+    auto finished = finish_process(c, *st);
+    if (health_pid > 0) {
+      ::kill(health_pid, SIGKILL);
+      while (::waitpid(health_pid, nullptr, 0) < 0 && errno == EINTR) {
+      }
+    }
+    BERTH_ASSIGN_OR_RETURN(int code, std::move(finished));
+    bool unhealthy_kill = ::unlink(path_join(dir, "killed-unhealthy").c_str()) == 0;
+    if (path_exists(stopped_marker(c.id)) || !should_restart(policy, code, restarts, unhealthy_kill))
+      return code;
     // A container that ran for 10 s starts over with the shortest delay, as Docker's does.
     if (std::chrono::steady_clock::now() - started_at > std::chrono::seconds(10))
       delay = std::chrono::milliseconds(100);

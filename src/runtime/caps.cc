@@ -226,7 +226,9 @@ int apply_caps(const CapSets& sets) noexcept {
   }
   for (unsigned long cap = 0; cap < 64; ++cap) {
     if (!(sets.ambient & (uint64_t{1} << cap))) continue;
-    if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) != 0) return -errno;
+    // Raising needs the cap in permitted and inheritable; runc (1.1.2+) only warns when it
+    // cannot, and specs rely on that (`runc spec` lists ambient caps without inheritable ones).
+    (void)prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0);
   }
   return 0;
 }

@@ -328,6 +328,11 @@ Result<Launched> launch(const oci::RuntimeSpec& spec, const LaunchOptions& opts)
   std::vector<UniqueFd> ns_fds;
   CompiledSeccomp seccomp_storage;
   BERTH_ASSIGN_OR_RETURN(ChildPlan plan, make_plan(spec, opts, ns_fds, seccomp_storage));
+  internal::ExecJoin join;  // exec: the target's namespaces (runtime/exec.cc)
+  if (opts.exec_target > 0) {
+    BERTH_ASSIGN_OR_RETURN(join, internal::prepare_exec(opts.exec_target, plan));
+  }
+  plan.start_gate_fd = opts.start_gate_fd;
   for (auto& a : plan.args) plan.argv.push_back(a.data());
   plan.argv.push_back(nullptr);
   for (auto& e : plan.env) plan.envp.push_back(e.data());
@@ -348,8 +353,19 @@ Result<Launched> launch(const oci::RuntimeSpec& spec, const LaunchOptions& opts)
     plan.console_sock = sp[1];
   }
 
+  // exec: the child is born in the container's pid namespace (setns only changes where our
+  // children go), and we go back to our own right after.
+  if (join.target_pidns && ::setns(join.target_pidns.get(), CLONE_NEWPID) < 0)
+    return sys_error("joining the container's pid namespace");
   long pid = ::syscall(SYS_clone, plan.clone_flags | SIGCHLD, nullptr, nullptr, nullptr, 0);
-  if (pid < 0) return sys_error("clone");
+  int clone_errno = errno;
+  if (join.own_pidns && ::setns(join.own_pidns.get(), CLONE_NEWPID) < 0 && pid > 0) {
+    ::kill(static_cast<pid_t>(pid), SIGKILL);
+    ::waitpid(static_cast<pid_t>(pid), nullptr, 0);
+    return sys_error("returning to berth's pid namespace");
+  }
+  errno = clone_errno;
+  if (pid < 0) return sys_error(opts.exec_target > 0 ? "clone into the container" : "clone");
   if (pid == 0) {
     sync_w.release();  // never run destructors in the child
     err_r.release();
@@ -370,6 +386,12 @@ Result<Launched> launch(const oci::RuntimeSpec& spec, const LaunchOptions& opts)
       kill_child();
       return std::move(st).error().context("joining the container's cgroup");
     }
+  } else if (opts.exec_target > 0) {
+    auto st = internal::join_target_cgroups(opts.exec_target, static_cast<pid_t>(pid));
+    if (!st.ok()) {
+      kill_child();
+      return std::move(st).error().context("joining the container's cgroup");
+    }
   }
   char go = 'g';
   if (::write(sync_w.get(), &go, 1) != 1) {
@@ -381,7 +403,8 @@ Result<Launched> launch(const oci::RuntimeSpec& spec, const LaunchOptions& opts)
   do {
     n = ::read(err_r.get(), &ce, sizeof ce);
   } while (n < 0 && errno == EINTR);
-  if (n == 0) {  // exec closed the pipe: running
+  bool gated = n == static_cast<ssize_t>(sizeof ce) && ce.kind == 3;
+  if (n == 0 || gated) {  // exec closed the pipe: running (or waiting at the start gate)
     Launched l;
     l.pid = static_cast<pid_t>(pid);
     if (plan.terminal) {

@@ -37,6 +37,15 @@ struct LaunchOptions {
   int stdin_fd = -1, stdout_fd = -1, stderr_fd = -1;
   // Seccomp: compiled from spec.linux.seccomp when null.
   const CompiledSeccomp* seccomp = nullptr;
+  // exec (runtime/exec.h): start the process inside this running container process's
+  // namespaces and cgroups instead of creating a container; the spec's root, mounts, devices
+  // and hostname are ignored. Set through exec_in_container(), not directly.
+  pid_t exec_target = -1;
+  // The start gate (runc's create/start split): when >= 0, the child does all its setup, then
+  // launch() returns (the process is created, not yet running) while the child blocks reading
+  // one byte from this fd; it execs the command when the byte arrives and exits when the fd
+  // reports end of file. A failure to exec after the gate is only seen in the exit status.
+  int start_gate_fd = -1;
 };
 
 // A started container process. The caller reaps it (waitpid) or hands it to a monitor.

@@ -284,7 +284,7 @@ void setup_console(const ChildPlan& p, int err_fd) {
     die(err_fd, 0, errno, "sending the pty master: %s", std::strerror(errno));
   ::close(master);
   // /dev/console is the terminal too, as runc makes it.
-  int con = ::open("/dev/console", O_CREAT | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0600);
+  int con = p.exec_only ? -1 : ::open("/dev/console", O_CREAT | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (con >= 0) {
     ::close(con);
     char sp[64];
@@ -321,6 +321,8 @@ void setup_console(const ChildPlan& p, int err_fd) {
 
 }  // namespace
 
+[[noreturn]] void exec_process(const ChildPlan& p, int err_fd);
+
 void run_child(const ChildPlan& p, int sync_fd, int err_fd) {
   // Wait until the parent has put us in the cgroup.
   char go;
@@ -331,6 +333,11 @@ void run_child(const ChildPlan& p, int sync_fd, int err_fd) {
 
   for (int fd : p.join_ns_fds)
     if (::setns(fd, 0) < 0) die(err_fd, 0, errno, "joining namespace: %s", std::strerror(errno));
+  if (p.exec_only) {
+    // exec: the container is set up; setns(mnt) made its root ours. Only the process is left.
+    if (p.terminal) setup_console(p, err_fd);
+    exec_process(p, err_fd);
+  }
   if (p.clone_flags & CLONE_NEWUTS) {
     if (!p.hostname.empty() && ::sethostname(p.hostname.c_str(), p.hostname.size()) < 0)
       die(err_fd, 0, errno, "sethostname: %s", std::strerror(errno));
@@ -361,7 +368,12 @@ void run_child(const ChildPlan& p, int sync_fd, int err_fd) {
   if (p.readonly_root &&
       ::mount(nullptr, "/", nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY, nullptr) < 0)
     die(err_fd, 0, errno, "remounting / read-only: %s", std::strerror(errno));
+  exec_process(p, err_fd);
+}
 
+// The process part, shared by a new container's first process and exec: oom score, rlimits,
+// identity, capabilities, no_new_privs, cwd, stdio, the start gate, seccomp, execve.
+[[noreturn]] void exec_process(const ChildPlan& p, int err_fd) {
   if (p.oom_score_adj) {
     char v[16];
     std::snprintf(v, sizeof v, "%d", *p.oom_score_adj);
@@ -399,6 +411,41 @@ void run_child(const ChildPlan& p, int sync_fd, int err_fd) {
   for (int i = 0; i < 3 && !p.terminal; ++i)
     if (p.stdio[i] >= 0 && ::dup2(p.stdio[i], i) < 0)
       die(err_fd, 0, errno, "dup2: %s", std::strerror(errno));
+  if (p.start_gate_fd >= 0) {
+    // runc's create/start split. runc looks the command up before it waits, so that create
+    // (not start) reports a missing one: do the same.
+    const char* cmd = p.argv[0];
+    bool found = false;
+    if (std::strchr(cmd, '/')) {
+      found = ::access(cmd, F_OK) == 0;
+    } else {
+      char path[4096];
+      for (const auto& dir : p.path_dirs) {
+        std::snprintf(path, sizeof path, "%s/%s", dir.empty() ? "." : dir.c_str(), cmd);
+        if (::access(path, X_OK) == 0) {
+          found = true;
+          break;
+        }
+      }
+    }
+    if (!found && std::strchr(cmd, '/'))
+      die(err_fd, 1, ENOENT, "exec: \"%s\": no such file or directory", cmd);
+    if (!found) die(err_fd, 1, ENOENT, "exec: \"%s\": executable file not found in $PATH", cmd);
+    // Then report ready, let go of the error pipe (the creator is gone by the time start
+    // comes), and wait for the go byte.
+    ChildError ready;
+    ready.kind = 3;
+    if (::write(err_fd, &ready, sizeof ready) != static_cast<ssize_t>(sizeof ready)) ::_exit(125);
+    ::close(err_fd);
+    err_fd = -1;
+    char go_byte;
+    ssize_t r;
+    do {
+      r = ::read(p.start_gate_fd, &go_byte, 1);
+    } while (r < 0 && errno == EINTR);
+    if (r != 1) ::_exit(125);
+    ::close(p.start_gate_fd);
+  }
   // No fd of berth's may reach the container (CVE-2024-21626): all of 3.. close on exec.
   ::syscall(SYS_close_range, 3U, ~0U, 4U /* CLOSE_RANGE_CLOEXEC */);
   // As late as possible: after this only execve runs, so the filter need not allow our syscalls.

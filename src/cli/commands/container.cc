@@ -171,10 +171,15 @@ std::string ellipsis(const std::string& s, size_t n) {
   return s.size() <= n ? s : s.substr(0, n - 1) + "…";
 }
 
-std::string status_text(const engine::ContainerRecord& c, int64_t now_s, bool paused) {
-  if (c.state == "running")
-    return "Up " + format::human_duration(now_s - c.started_at / 1000000000) +
-           (paused ? " (Paused)" : "");
+std::string status_text(const engine::ContainerRecord& c, int64_t now_s, bool paused,
+                        const std::string& health) {
+  if (c.state == "running") {
+    std::string s = "Up " + format::human_duration(now_s - c.started_at / 1000000000);
+    if (paused) return s + " (Paused)";
+    if (health == "starting") return s + " (health: starting)";
+    if (!health.empty()) return s + " (" + health + ")";
+    return s;
+  }
   if (c.state == "created") return "Created";
   if (c.state == "exited")
     return "Exited (" + std::to_string(c.exit_code) + ") " +
@@ -190,10 +195,11 @@ struct PsFlags {
 };
 
 bool ps_filter_match(const engine::ContainerRecord& c, const std::string& state,
-                     const std::vector<std::string>& filters) {
+                     const std::string& health, const std::vector<std::string>& filters) {
   for (const auto& f : filters) {
     auto kv = split_once(f, '=');
     if (kv.first == "status" && state != kv.second) return false;
+    if (kv.first == "health" && health != kv.second) return false;
     if (kv.first == "name" && c.name.find(kv.second) == std::string::npos) return false;
     if (kv.first == "id" && c.id.rfind(kv.second, 0) != 0) return false;
     if (kv.first == "exited" && (c.state != "exited" || std::to_string(c.exit_code) != kv.second))
@@ -216,7 +222,7 @@ void run_ps(Cli& cli, const PsFlags& f) {
   for (const auto& fl : f.filters) {
     auto k = split_once(fl, '=').first;
     if (k != "status" && k != "name" && k != "id" && k != "exited" && k != "ancestor" &&
-        k != "label")
+        k != "label" && k != "health")
       return cli.fail(invalid_argument("invalid filter '" + k + "'"));
   }
   auto all = (*eng)->list_containers();
@@ -231,7 +237,8 @@ void run_ps(Cli& cli, const PsFlags& f) {
     auto frozen = (*eng)->is_paused(c);
     bool paused = frozen.ok() && *frozen;
     std::string state = paused ? "paused" : c.state;
-    if (!ps_filter_match(c, state, f.filters)) continue;
+    std::string health = (*eng)->health_of(c);
+    if (!ps_filter_match(c, state, health.empty() ? "none" : health, f.filters)) continue;
     if (limit > 0 && shown >= limit) break;
     ++shown;
     if (f.quiet) {
@@ -248,7 +255,7 @@ void run_ps(Cli& cli, const PsFlags& f) {
     j["Command"] = "\"" + (f.no_trunc ? command : ellipsis(command, 20)) + "\"";
     j["RunningFor"] = format::time_ago(c.created / 1000000000, now);
     j["CreatedAt"] = format::format_local_created(c.created / 1000000000);
-    j["Status"] = status_text(c, now, paused);
+    j["Status"] = status_text(c, now, paused, (*eng)->health_of(c));
     j["State"] = state;
     j["Ports"] = "";
     j["Names"] = c.name;
@@ -313,6 +320,7 @@ void add_run(CLI::App* parent, Cli& cli, bool create_only) {
   c->add_option("--tmpfs", o.tmpfs, "Mount a tmpfs directory")->allow_extra_args(false);
   c->add_option("--device", o.devices, "Add a host device to the container")->allow_extra_args(false);
   c->add_option("--restart", r.restart, "Restart policy to apply when a container exits");
+  c->add_option("--runtime", r.runtime, "Runtime to use for this container");
   c->add_option("--log-driver", r.log_driver, "Logging driver for the container (json-file, none)");
   c->add_option("--log-opt", r.log_opts, "Log driver options (max-size, max-file)")
       ->allow_extra_args(false);

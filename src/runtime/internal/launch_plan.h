@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "base/error.h"
+#include "base/unique_fd.h"
 #include "runtime/caps.h"
 #include "runtime/seccomp.h"
 
@@ -79,14 +81,32 @@ struct ChildPlan {
   bool terminal = false;
   unsigned short rows = 0, cols = 0;
   int console_sock = -1;  // the child sends the pty master over this socket
+  // exec (runtime/exec.cc): the namespaces are joined (join_ns_fds) instead of made, and the
+  // root file system, devices, hostname and sysctls are the running container's already.
+  bool exec_only = false;
+  // The start gate (LaunchOptions::start_gate_fd): set up, report "ready" (ChildError kind 3)
+  // and close the error pipe, then block reading one byte from this fd before execve.
+  int start_gate_fd = -1;
 };
 
 // What the child reports on its error pipe before _exit.
 struct ChildError {
-  int kind = 0;  // 0: setup (125), 1: command not found (127), 2: cannot execute (126)
+  int kind = 0;  // 0: setup (125), 1: command not found (127), 2: cannot execute (126),
+                 // 3: ready and waiting at the start gate (not an error)
   int err = 0;   // errno
   char what[480] = {0};
 };
+
+// exec (runtime/exec.cc): what launch() needs to start a process in a running container.
+struct ExecJoin {
+  std::vector<UniqueFd> ns_fds;  // the target's namespaces, in setns order (pid excluded)
+  UniqueFd target_pidns, own_pidns;  // pid: joined by the parent around clone
+  pid_t target = -1;
+};
+// Opens the target's namespaces that differ from ours and fills plan.join_ns_fds.
+Result<ExecJoin> prepare_exec(pid_t target, ChildPlan& plan);
+// Moves `pid` into every cgroup the target is in (read from /proc/<target>/cgroup).
+Status join_target_cgroups(pid_t target, pid_t pid);
 
 // Runs in the child: never returns.
 [[noreturn]] void run_child(const ChildPlan& plan, int sync_fd, int err_fd);

@@ -1,0 +1,50 @@
+// A berth-runc container's state on disk: <root>/<id>/state.json, replaced atomically, and
+// <root>/<id>/exec.fifo, which exists from create until start (the start gate).
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "base/error.h"
+
+namespace berth::runc {
+
+struct State {
+  std::string id;
+  pid_t pid = 0;
+  uint64_t pid_start = 0;  // /proc/<pid>/stat starttime: a reused pid is not our container
+  std::string bundle;
+  std::string rootfs;
+  int64_t created = 0;  // unix nanos
+  std::string cgroup;   // the cgroup name under each hierarchy ("default/<id>")
+  bool own_cgroup = true;  // made by create: delete removes it
+  std::map<std::string, std::string> annotations;
+};
+
+// runc's status words: "created", "running", "paused", "stopped".
+std::string status_of(const std::string& root, const State& s);
+// `runc state`'s JSON: ociVersion, id, pid, status, bundle, rootfs, created, owner, annotations.
+nlohmann::ordered_json state_json(const std::string& root, const State& s);
+
+// Container ids as runc allows them: [A-Za-z0-9_+.-]+, not "." or "..".
+Status check_id(const std::string& id);
+std::string container_dir(const std::string& root, const std::string& id);
+std::string fifo_path(const std::string& root, const std::string& id);
+
+Status save_state(const std::string& root, const State& s);
+// kNotFound "container does not exist" when there is no such container.
+Result<State> load_state(const std::string& root, const std::string& id);
+Result<std::vector<State>> list_states(const std::string& root);
+
+// starttime of /proc/<pid>/stat; 0 when the process is gone.
+uint64_t process_start_time(pid_t pid);
+// Alive and not a zombie, and the same process as when recorded.
+bool process_alive(pid_t pid, uint64_t start_time);
+
+}  // namespace berth::runc
