@@ -120,6 +120,9 @@ Result<Created> create(const Globals& g, const std::string& id, const Args& a) {
 
   // The start gate: a fifo the child holds open read-write and reads one byte from; `start`
   // writes the byte. While the fifo exists the container is "created".
+  // A state without a pid first: if this process dies from here on, `delete -f` finds the
+  // container and destroying its cgroup kills a process left waiting at the gate.
+  BERTH_TRY(save_state(g.root, s));
   std::string fifo = fifo_path(g.root, id);
   if (::mkfifo(fifo.c_str(), 0600) < 0) return sys_error("creating " + fifo);
   UniqueFd gate(::open(fifo.c_str(), O_RDWR | O_CLOEXEC));
