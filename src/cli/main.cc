@@ -62,7 +62,8 @@ std::string command_path(const CLI::App* app) {
 int main(int argc, char** argv) {
   using namespace berth::cli;
   // Invoked through a link named berth-runc: speak runc's command line (src/runc/).
-  if (argc > 0 && berth::basename(argv[0]) == "berth-runc") return berth::runc::runc_main(argc, argv);
+  if (argc > 0 && berth::basename(argv[0]) == "berth-runc")
+    return berth::runc::runc_main(argc, argv);
   Cli cli;
   CLI::App app{"A self-sufficient runtime for containers", "berth"};
   app.set_help_flag("-h,--help", "Print usage");

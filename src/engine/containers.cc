@@ -522,7 +522,8 @@ Result<int> Engine::finish_process(ContainerRecord& c, Started& st) {
   }
   auto oom = st.cgroup->oom_killed();
   c.oom_killed = oom.ok() && *oom;
-  if (auto ext = external_runtime_of(*this, c)) cleanup_external(*ext, path_join(container_dir(c.id), "rootfs"));
+  if (auto ext = external_runtime_of(*this, c))
+    cleanup_external(*ext, path_join(container_dir(c.id), "rootfs"));
   (void)st.cgroup->destroy();
   c.state = "exited";
   c.exit_code = runtime::docker_exit_status(status);

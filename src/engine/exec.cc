@@ -24,8 +24,8 @@ namespace {
 // A file of the running container, resolved inside its root (a symlink planted in the
 // container cannot make berth read a host file); "" when absent.
 std::string read_container_file(pid_t pid, const char* rel) {
-  UniqueFd root(::open(("/proc/" + std::to_string(pid) + "/root").c_str(),
-                       O_PATH | O_DIRECTORY | O_CLOEXEC));
+  UniqueFd root(
+      ::open(("/proc/" + std::to_string(pid) + "/root").c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (!root) return "";
   struct open_how how {};
   how.flags = O_RDONLY | O_CLOEXEC | O_NOCTTY;

@@ -12,15 +12,15 @@
 namespace berth::engine {
 
 struct ExecRequest {
-  std::string container;              // name, id or id prefix
-  std::vector<std::string> command;   // COMMAND [ARG...]
-  std::vector<std::string> env;       // -e and --env-file, in order (KEY=VALUE or KEY)
-  std::string user;                   // -u name|uid[:group|gid]; "" = the container's user
-  std::string workdir;                // -w; "" = the container's
-  bool interactive = false;           // -i
-  bool tty = false;                   // -t
-  bool detach = false;                // -d
-  bool privileged = false;            // --privileged: every capability
+  std::string container;             // name, id or id prefix
+  std::vector<std::string> command;  // COMMAND [ARG...]
+  std::vector<std::string> env;      // -e and --env-file, in order (KEY=VALUE or KEY)
+  std::string user;                  // -u name|uid[:group|gid]; "" = the container's user
+  std::string workdir;               // -w; "" = the container's
+  bool interactive = false;          // -i
+  bool tty = false;                  // -t
+  bool detach = false;               // -d
+  bool privileged = false;           // --privileged: every capability
 };
 
 // Runs the command and returns its exit status (Docker's: 128 + signal when killed). With

@@ -13,7 +13,6 @@
 
 #include <cstdlib>
 #include <cstring>
-
 #include <nlohmann/json.hpp>
 
 #include "base/fs.h"
@@ -26,8 +25,9 @@ namespace {
 // /dev/null. Returns the exit status.
 Result<int> run_runtime(const ExternalRuntime& rt, const std::vector<std::string>& args,
                         bool inherit = false, int in = -1, int out = -1, int err = -1) {
-  std::vector<std::string> all = {rt.binary, "--root", rt.state_root, "--log",
-                                  path_join(rt.bundle, "log.json"), "--log-format", "json"};
+  std::vector<std::string> all = {
+      rt.binary,      "--root", rt.state_root, "--log", path_join(rt.bundle, "log.json"),
+      "--log-format", "json"};
   all.insert(all.end(), args.begin(), args.end());
   std::vector<char*> argv;
   for (auto& a : all) argv.push_back(a.data());
@@ -83,7 +83,8 @@ Error runtime_error(const ExternalRuntime& rt, const std::string& what) {
 Result<UniqueFd> console_listener(const std::string& path) {
   struct sockaddr_un addr {};
   addr.sun_family = AF_UNIX;
-  if (path.size() >= sizeof addr.sun_path) return invalid_argument("console socket path too long: " + path);
+  if (path.size() >= sizeof addr.sun_path)
+    return invalid_argument("console socket path too long: " + path);
   std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
   ::unlink(path.c_str());
   UniqueFd s(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
@@ -95,19 +96,24 @@ Result<UniqueFd> console_listener(const std::string& path) {
 }
 
 Result<UniqueFd> receive_console(int listener) {
-  struct pollfd p {listener, POLLIN, 0};
+  struct pollfd p {
+    listener, POLLIN, 0
+  };
   if (::poll(&p, 1, 5000) <= 0) return internal_error("the runtime sent no terminal");
   UniqueFd conn(::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC));
   if (!conn) return sys_error("accepting the runtime's console socket");
   char buf[256];
-  struct iovec iov {buf, sizeof buf};
+  struct iovec iov {
+    buf, sizeof buf
+  };
   char cbuf[CMSG_SPACE(sizeof(int))];
   struct msghdr msg {};
   msg.msg_iov = &iov;
   msg.msg_iovlen = 1;
   msg.msg_control = cbuf;
   msg.msg_controllen = sizeof cbuf;
-  if (::recvmsg(conn.get(), &msg, MSG_CMSG_CLOEXEC) <= 0) return sys_error("receiving the terminal");
+  if (::recvmsg(conn.get(), &msg, MSG_CMSG_CLOEXEC) <= 0)
+    return sys_error("receiving the terminal");
   struct cmsghdr* cm = CMSG_FIRSTHDR(&msg);
   if (!cm || cm->cmsg_type != SCM_RIGHTS) return internal_error("the runtime sent no terminal");
   int fd;
@@ -129,7 +135,8 @@ Result<std::string> resolve_runtime(const std::string& name) {
     return path_join(cwd, name);
   }
   const char* path = std::getenv("PATH");
-  for (const auto& dir : split(path ? path : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", ':')) {
+  for (const auto& dir :
+       split(path ? path : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", ':')) {
     std::string p = path_join(dir.empty() ? "." : dir, name);
     if (::access(p.c_str(), X_OK) == 0) return p;
   }
@@ -154,7 +161,8 @@ Result<runtime::Launched> launch_external(const ExternalRuntime& rt, oci::Runtim
                                           const runtime::LaunchOptions& lo) {
   if (::access(rt.binary.c_str(), X_OK) != 0)
     return invalid_argument("unknown or invalid runtime name: " + rt.binary);
-  if (::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0) return sys_error("prctl(PR_SET_CHILD_SUBREAPER)");
+  if (::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0)
+    return sys_error("prctl(PR_SET_CHILD_SUBREAPER)");
   // The overlay root, visible to this process and the container only.
   if (::unshare(CLONE_NEWNS) < 0) return sys_error("unshare(CLONE_NEWNS)");
   if (::mount(nullptr, "/", nullptr, MS_SLAVE | MS_REC, nullptr) < 0)
@@ -170,7 +178,8 @@ Result<runtime::Launched> launch_external(const ExternalRuntime& rt, oci::Runtim
     if (!spec.linux) spec.linux = oci::Linux{};
     spec.linux->cgroups_path = "/" + lo.cgroup->name();
   }
-  BERTH_TRY(atomic_write_file(path_join(rt.bundle, "config.json"), oci::serialize_runtime_spec(spec)));
+  BERTH_TRY(
+      atomic_write_file(path_join(rt.bundle, "config.json"), oci::serialize_runtime_spec(spec)));
   std::string pid_file = path_join(rt.bundle, "container.pid");
   ::unlink(pid_file.c_str());
   std::vector<std::string> args = {"create", "--bundle", rt.bundle, "--pid-file", pid_file};
@@ -183,9 +192,9 @@ Result<runtime::Launched> launch_external(const ExternalRuntime& rt, oci::Runtim
     args.push_back(sock);
   }
   args.push_back(rt.id);
-  BERTH_ASSIGN_OR_RETURN(int rc, tty ? run_runtime(rt, args)
-                                     : run_runtime(rt, args, true, lo.stdin_fd, lo.stdout_fd,
-                                                   lo.stderr_fd));
+  BERTH_ASSIGN_OR_RETURN(
+      int rc, tty ? run_runtime(rt, args)
+                  : run_runtime(rt, args, true, lo.stdin_fd, lo.stdout_fd, lo.stderr_fd));
   auto fail = [&](Error e) -> Error {
     (void)run_runtime(rt, {"delete", "-f", rt.id});
     ::umount2(spec.root->path.c_str(), MNT_DETACH);

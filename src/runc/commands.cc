@@ -78,10 +78,12 @@ Result<Created> create(const Globals& g, const std::string& id, const Args& a) {
   BERTH_ASSIGN_OR_RETURN(std::string bundle, absolute(a.get("bundle")));
   BERTH_ASSIGN_OR_RETURN(auto spec, load_spec(bundle));
   if (!spec.process) return invalid_argument("config.json: process is required");
-  if (!spec.root || spec.root->path.empty()) return invalid_argument("config.json: root.path is required");
+  if (!spec.root || spec.root->path.empty())
+    return invalid_argument("config.json: root.path is required");
   if (spec.root->path[0] != '/') spec.root->path = path_join(bundle, spec.root->path);
   if (spec.process->terminal && a.get("console-socket").empty())
-    return invalid_argument("cannot allocate tty if runc will detach without setting console socket");
+    return invalid_argument(
+        "cannot allocate tty if runc will detach without setting console socket");
 
   BERTH_TRY(mkdir_all(g.root, 0711));
   std::string dir = container_dir(g.root, id);
@@ -118,6 +120,9 @@ Result<Created> create(const Globals& g, const std::string& id, const Args& a) {
 
   // The start gate: a fifo the child holds open read-write and reads one byte from; `start`
   // writes the byte. While the fifo exists the container is "created".
+  // A state without a pid first: if this process dies from here on, `delete -f` finds the
+  // container and destroying its cgroup kills a process left waiting at the gate.
+  BERTH_TRY(save_state(g.root, s));
   std::string fifo = fifo_path(g.root, id);
   if (::mkfifo(fifo.c_str(), 0600) < 0) return sys_error("creating " + fifo);
   UniqueFd gate(::open(fifo.c_str(), O_RDWR | O_CLOEXEC));
@@ -151,7 +156,8 @@ Result<Created> create(const Globals& g, const std::string& id, const Args& a) {
 Status start(const Globals& g, const State& s) {
   std::string status = status_of(g.root, s);
   if (status == "stopped") return failed_precondition("cannot start a container that has stopped");
-  if (status != "created") return failed_precondition("cannot start an already " + status + " container");
+  if (status != "created")
+    return failed_precondition("cannot start an already " + status + " container");
   std::string fifo = fifo_path(g.root, s.id);
   UniqueFd w(::open(fifo.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC));
   if (!w) return sys_error("opening the start gate " + fifo);
@@ -193,14 +199,14 @@ void write_pid_file(const std::string& path, pid_t pid) {
 
 Result<int> parse_signal(const std::string& in) {
   static const std::map<std::string, int> kSignals = {
-      {"HUP", SIGHUP},   {"INT", SIGINT},   {"QUIT", SIGQUIT}, {"ILL", SIGILL},
-      {"TRAP", SIGTRAP}, {"ABRT", SIGABRT}, {"BUS", SIGBUS},   {"FPE", SIGFPE},
-      {"KILL", SIGKILL}, {"USR1", SIGUSR1}, {"SEGV", SIGSEGV}, {"USR2", SIGUSR2},
-      {"PIPE", SIGPIPE}, {"ALRM", SIGALRM}, {"TERM", SIGTERM}, {"CHLD", SIGCHLD},
-      {"CONT", SIGCONT}, {"STOP", SIGSTOP}, {"TSTP", SIGTSTP}, {"TTIN", SIGTTIN},
-      {"TTOU", SIGTTOU}, {"URG", SIGURG},   {"XCPU", SIGXCPU}, {"XFSZ", SIGXFSZ},
+      {"HUP", SIGHUP},       {"INT", SIGINT},   {"QUIT", SIGQUIT},   {"ILL", SIGILL},
+      {"TRAP", SIGTRAP},     {"ABRT", SIGABRT}, {"BUS", SIGBUS},     {"FPE", SIGFPE},
+      {"KILL", SIGKILL},     {"USR1", SIGUSR1}, {"SEGV", SIGSEGV},   {"USR2", SIGUSR2},
+      {"PIPE", SIGPIPE},     {"ALRM", SIGALRM}, {"TERM", SIGTERM},   {"CHLD", SIGCHLD},
+      {"CONT", SIGCONT},     {"STOP", SIGSTOP}, {"TSTP", SIGTSTP},   {"TTIN", SIGTTIN},
+      {"TTOU", SIGTTOU},     {"URG", SIGURG},   {"XCPU", SIGXCPU},   {"XFSZ", SIGXFSZ},
       {"VTALRM", SIGVTALRM}, {"PROF", SIGPROF}, {"WINCH", SIGWINCH}, {"IO", SIGIO},
-      {"PWR", SIGPWR},   {"SYS", SIGSYS}};
+      {"PWR", SIGPWR},       {"SYS", SIGSYS}};
   std::string s = in;
   for (auto& ch : s) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
   if (s.rfind("SIG", 0) == 0) s = s.substr(3);
@@ -237,7 +243,8 @@ Result<int> cmd_run(const Globals& g, const Args& a) {
     };
     sigemptyset(&sa.sa_mask);
     sa.sa_flags = SA_RESTART;
-    for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2}) ::sigaction(sig, &sa, nullptr);
+    for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2})
+      ::sigaction(sig, &sa, nullptr);
   }
   BERTH_ASSIGN_OR_RETURN(auto c, create(g, id, a));
   forward_to = c.state.pid;
@@ -267,7 +274,9 @@ Result<int> cmd_state(const Globals& g, const Args& a) {
 Result<int> cmd_kill(const Globals& g, const Args& a) {
   BERTH_ASSIGN_OR_RETURN(auto id, the_id(a, "kill"));
   int sig = SIGTERM;
-  if (a.positional.size() > 1) { BERTH_ASSIGN_OR_RETURN(sig, parse_signal(a.positional[1])); }
+  if (a.positional.size() > 1) {
+    BERTH_ASSIGN_OR_RETURN(sig, parse_signal(a.positional[1]));
+  }
   BERTH_ASSIGN_OR_RETURN(auto s, load_state(g.root, id));
   bool all = a.flag("all");
   std::string status = status_of(g.root, s);
@@ -297,7 +306,8 @@ Result<int> cmd_delete(const Globals& g, const Args& a) {
   std::string status = status_of(g.root, *s);
   if (status == "running" || status == "paused") {
     if (!force)
-      return failed_precondition("cannot delete container " + id + " that is not stopped: " + status);
+      return failed_precondition("cannot delete container " + id +
+                                 " that is not stopped: " + status);
   }
   if (status != "stopped") {
     if (status == "paused")
@@ -316,7 +326,8 @@ Result<int> cmd_exec(const Globals& g, const Args& a) {
   std::string status = status_of(g.root, s);
   if (status == "stopped") return failed_precondition("cannot exec in a stopped container");
   if (status == "paused" && !a.flag("ignore-paused"))
-    return failed_precondition("cannot exec in a paused container (use --ignore-paused to override)");
+    return failed_precondition(
+        "cannot exec in a paused container (use --ignore-paused to override)");
   BERTH_ASSIGN_OR_RETURN(auto spec, load_spec(s.bundle));
   oci::Process proc;
   if (a.has("process")) {
@@ -328,7 +339,8 @@ Result<int> cmd_exec(const Globals& g, const Args& a) {
                               (parsed.ok() ? std::string("no process") : parsed.error().message()));
     proc = *parsed->process;
   } else {
-    if (a.positional.size() < 2) return invalid_argument("exec: no command given (or use --process)");
+    if (a.positional.size() < 2)
+      return invalid_argument("exec: no command given (or use --process)");
     proc = spec.process.value_or(oci::Process{});
     proc.args.assign(a.positional.begin() + 1, a.positional.end());
     proc.terminal = a.flag("tty");
@@ -344,14 +356,17 @@ Result<int> cmd_exec(const Globals& g, const Args& a) {
         return static_cast<uint32_t>(std::stoul(v));
       };
       BERTH_ASSIGN_OR_RETURN(proc.user.uid, num(ug.first));
-      if (ug.found) { BERTH_ASSIGN_OR_RETURN(proc.user.gid, num(ug.second)); }
-      else proc.user.gid = 0;
+      if (ug.found) {
+        BERTH_ASSIGN_OR_RETURN(proc.user.gid, num(ug.second));
+      } else
+        proc.user.gid = 0;
       proc.user.additional_gids.clear();
     }
     if (a.flag("no-new-privs")) proc.no_new_privileges = true;
   }
   if (proc.terminal && a.get("console-socket").empty())
-    return invalid_argument("cannot allocate tty if runc will detach without setting console socket");
+    return invalid_argument(
+        "cannot allocate tty if runc will detach without setting console socket");
   runtime::ExecOptions eo;
   BERTH_ASSIGN_OR_RETURN(auto launched, runtime::exec_in_container(s.pid, spec, proc, eo));
   if (proc.terminal) {
@@ -384,7 +399,8 @@ Result<int> cmd_ps(const Globals& g, const Args& a) {
     return 0;
   }
   // The table: `ps -ef` (or the given ps options) filtered to the container's processes.
-  std::string opts = a.positional.size() > 1 ? join({a.positional.begin() + 1, a.positional.end()}, " ") : "-ef";
+  std::string opts =
+      a.positional.size() > 1 ? join({a.positional.begin() + 1, a.positional.end()}, " ") : "-ef";
   FILE* ps = ::popen(("ps " + opts).c_str(), "r");
   if (!ps) return sys_error("running ps");
   std::set<pid_t> want(pids.begin(), pids.end());
@@ -421,7 +437,8 @@ Result<int> cmd_list(const Globals& g, const Args& a) {
     std::cout << arr.dump() << "\n";
     return 0;
   }
-  std::vector<std::vector<std::string>> rows = {{"ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER"}};
+  std::vector<std::vector<std::string>> rows = {
+      {"ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER"}};
   for (const auto& s : all) {
     Json j = state_json(g.root, s);
     rows.push_back({s.id, std::to_string(j["pid"].get<int>()), j["status"].get<std::string>(),
@@ -443,7 +460,8 @@ Result<int> cmd_pause(const Globals& g, const Args& a, bool pause) {
   BERTH_ASSIGN_OR_RETURN(auto id, the_id(a, pause ? "pause" : "resume"));
   BERTH_ASSIGN_OR_RETURN(auto s, load_state(g.root, id));
   std::string status = status_of(g.root, s);
-  if (status == "stopped" || status == "created") return failed_precondition("container not running");
+  if (status == "stopped" || status == "created")
+    return failed_precondition("container not running");
   BERTH_ASSIGN_OR_RETURN(auto cg, open_named_cgroup(s.cgroup));
   BERTH_TRY(pause ? cg->freeze() : cg->thaw());
   return 0;
@@ -462,11 +480,12 @@ Result<int> cmd_features(const Globals& g, const Args& a) {
   j["ociVersionMin"] = "1.0.0";
   j["ociVersionMax"] = "1.1.0";
   j["hooks"] = {"prestart", "createRuntime", "poststart", "poststop"};
-  j["mountOptions"] = {"async", "atime", "bind", "defaults", "dev", "diratime", "dirsync",
-                       "exec", "mand", "noatime", "nodev", "nodiratime", "noexec", "nosuid",
-                       "private", "rbind", "relatime", "ro", "rprivate", "rshared", "rslave",
-                       "runbindable", "rw", "shared", "slave", "strictatime", "suid", "sync",
-                       "unbindable"};
+  j["mountOptions"] = {"async",       "atime",       "bind",   "defaults",  "dev",
+                       "diratime",    "dirsync",     "exec",   "mand",      "noatime",
+                       "nodev",       "nodiratime",  "noexec", "nosuid",    "private",
+                       "rbind",       "relatime",    "ro",     "rprivate",  "rshared",
+                       "rslave",      "runbindable", "rw",     "shared",    "slave",
+                       "strictatime", "suid",        "sync",   "unbindable"};
   Json lx;
   lx["namespaces"] = {"cgroup", "ipc", "mount", "network", "pid", "uts"};
   Json caps = Json::array();
@@ -474,11 +493,12 @@ Result<int> cmd_features(const Globals& g, const Args& a) {
   lx["capabilities"] = caps;
   lx["cgroup"] = {{"v1", true}, {"v2", true}, {"systemd", false}, {"systemdUser", false}};
   lx["seccomp"] = {{"enabled", true},
-                   {"actions", {"SCMP_ACT_ALLOW", "SCMP_ACT_ERRNO", "SCMP_ACT_KILL",
-                                "SCMP_ACT_KILL_PROCESS", "SCMP_ACT_KILL_THREAD", "SCMP_ACT_LOG",
-                                "SCMP_ACT_TRACE", "SCMP_ACT_TRAP"}},
-                   {"operators", {"SCMP_CMP_EQ", "SCMP_CMP_GE", "SCMP_CMP_GT", "SCMP_CMP_LE",
-                                  "SCMP_CMP_LT", "SCMP_CMP_MASKED_EQ", "SCMP_CMP_NE"}}};
+                   {"actions",
+                    {"SCMP_ACT_ALLOW", "SCMP_ACT_ERRNO", "SCMP_ACT_KILL", "SCMP_ACT_KILL_PROCESS",
+                     "SCMP_ACT_KILL_THREAD", "SCMP_ACT_LOG", "SCMP_ACT_TRACE", "SCMP_ACT_TRAP"}},
+                   {"operators",
+                    {"SCMP_CMP_EQ", "SCMP_CMP_GE", "SCMP_CMP_GT", "SCMP_CMP_LE", "SCMP_CMP_LT",
+                     "SCMP_CMP_MASKED_EQ", "SCMP_CMP_NE"}}};
   lx["apparmor"] = {{"enabled", false}};
   lx["selinux"] = {{"enabled", false}};
   j["linux"] = lx;

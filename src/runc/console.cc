@@ -28,7 +28,9 @@ Status send_console(const std::string& path, int fd) {
     return sys_error("connecting to --console-socket " + path);
   // runc sends the terminal's name as the payload; receivers only take the fd.
   char name[] = "/dev/ptmx";
-  struct iovec iov {name, sizeof name - 1};
+  struct iovec iov {
+    name, sizeof name - 1
+  };
   char cbuf[CMSG_SPACE(sizeof(int))];
   std::memset(cbuf, 0, sizeof cbuf);
   struct msghdr msg {};
@@ -83,8 +85,9 @@ Status run_hooks(const std::vector<oci::Hook>& hooks, const std::string& what,
       if (r == 0) std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-      return failed_precondition(what + " hook " + h.path + " failed with status " +
-                                 std::to_string(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status)));
+      return failed_precondition(
+          what + " hook " + h.path + " failed with status " +
+          std::to_string(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status)));
   }
   return {};
 }

@@ -1,10 +1,9 @@
 // Pieces of berth-runc shared by its commands.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "base/error.h"
 #include "oci/runtime_spec.h"

@@ -48,9 +48,11 @@ Result<std::string> cgroup_name(const std::string& cgroups_path, const std::stri
   } else if (cgroups_path[0] != '/' && cgroups_path.find(':') != std::string::npos) {
     auto parts = split(cgroups_path, ':');
     if (parts.size() != 3)
-      return invalid_argument("config.json: expected cgroupsPath of the form slice:prefix:name, got \"" +
-                              cgroups_path + "\"");
-    name = (parts[0].empty() ? "system.slice" : parts[0]) + "/" + parts[1] + "-" + parts[2] + ".scope";
+      return invalid_argument(
+          "config.json: expected cgroupsPath of the form slice:prefix:name, got \"" + cgroups_path +
+          "\"");
+    name =
+        (parts[0].empty() ? "system.slice" : parts[0]) + "/" + parts[1] + "-" + parts[2] + ".scope";
   } else {
     name = cgroups_path;
   }

@@ -7,9 +7,8 @@
 #include <ctime>
 #include <iostream>
 #include <map>
-#include <set>
-
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "base/fs.h"
 #include "runc/commands.h"
@@ -172,13 +171,18 @@ int runc_main(int argc, char** argv) {
       if (has_value) return value;
       return i + 1 < argc ? argv[++i] : "";
     };
-    if (name == "root") g.root = take();
-    else if (name == "log") g.log = take();
-    else if (name == "log-format") g.log_format = take();
-    else if (name == "criu" || name == "rootless") take();
-    else if (name == "systemd-cgroup") g.systemd_cgroup = true;
-    else if (name == "debug") {}
-    else if (name == "version" || name == "v") {
+    if (name == "root")
+      g.root = take();
+    else if (name == "log")
+      g.log = take();
+    else if (name == "log-format")
+      g.log_format = take();
+    else if (name == "criu" || name == "rootless")
+      take();
+    else if (name == "systemd-cgroup")
+      g.systemd_cgroup = true;
+    else if (name == "debug") {
+    } else if (name == "version" || name == "v") {
       std::cout << "berth-runc version " BERTH_VERSION "\nspec: 1.0.2-dev\n";
       return 0;
     } else if (name == "help" || name == "h") {
@@ -204,19 +208,32 @@ int runc_main(int argc, char** argv) {
     return 0;
   }
   Result<int> r = 0;
-  if (cmd == "create") r = cmd_create(g, *args);
-  else if (cmd == "start") r = cmd_start(g, *args);
-  else if (cmd == "run") r = cmd_run(g, *args);
-  else if (cmd == "state") r = cmd_state(g, *args);
-  else if (cmd == "kill") r = cmd_kill(g, *args);
-  else if (cmd == "delete") r = cmd_delete(g, *args);
-  else if (cmd == "exec") r = cmd_exec(g, *args);
-  else if (cmd == "ps") r = cmd_ps(g, *args);
-  else if (cmd == "list") r = cmd_list(g, *args);
-  else if (cmd == "pause") r = cmd_pause(g, *args, true);
-  else if (cmd == "resume") r = cmd_pause(g, *args, false);
-  else if (cmd == "spec") r = cmd_spec(g, *args);
-  else if (cmd == "features") r = cmd_features(g, *args);
+  if (cmd == "create")
+    r = cmd_create(g, *args);
+  else if (cmd == "start")
+    r = cmd_start(g, *args);
+  else if (cmd == "run")
+    r = cmd_run(g, *args);
+  else if (cmd == "state")
+    r = cmd_state(g, *args);
+  else if (cmd == "kill")
+    r = cmd_kill(g, *args);
+  else if (cmd == "delete")
+    r = cmd_delete(g, *args);
+  else if (cmd == "exec")
+    r = cmd_exec(g, *args);
+  else if (cmd == "ps")
+    r = cmd_ps(g, *args);
+  else if (cmd == "list")
+    r = cmd_list(g, *args);
+  else if (cmd == "pause")
+    r = cmd_pause(g, *args, true);
+  else if (cmd == "resume")
+    r = cmd_pause(g, *args, false);
+  else if (cmd == "spec")
+    r = cmd_spec(g, *args);
+  else if (cmd == "features")
+    r = cmd_features(g, *args);
   else {
     log_error(g, "No help topic for '" + cmd + "'");
     return 3;

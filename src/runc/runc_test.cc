@@ -1,8 +1,7 @@
 // berth-runc's pure parts: ids, signals, cgroup names, resources, state files.
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include "base/fs.h"
 #include "runc/commands.h"

@@ -6,10 +6,9 @@
 
 #include <cstdint>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "base/error.h"
 
@@ -21,8 +20,8 @@ struct State {
   uint64_t pid_start = 0;  // /proc/<pid>/stat starttime: a reused pid is not our container
   std::string bundle;
   std::string rootfs;
-  int64_t created = 0;  // unix nanos
-  std::string cgroup;   // the cgroup name under each hierarchy ("default/<id>")
+  int64_t created = 0;     // unix nanos
+  std::string cgroup;      // the cgroup name under each hierarchy ("default/<id>")
   bool own_cgroup = true;  // made by create: delete removes it
   std::map<std::string, std::string> annotations;
 };

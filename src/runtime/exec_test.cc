@@ -2,14 +2,13 @@
 #include "runtime/exec.h"
 
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <poll.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <csignal>
 #include <fstream>
-
-#include <gtest/gtest.h>
 
 #include "base/fs.h"
 #include "runtime/caps.h"
@@ -45,9 +44,10 @@ class ExecTest : public ::testing::Test {
     ::chmod(path_join(rootfs_, "bin/busybox").c_str(), 0755);
     for (const char* applet : {"sh", "cat", "grep", "ls", "hostname", "sleep", "echo", "id", "tty"})
       ::symlink("busybox", path_join(rootfs_, std::string("bin/") + applet).c_str());
-    ASSERT_TRUE(atomic_write_file(path_join(rootfs_, "etc/passwd"),
-                                  "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534::/:/bin/sh\n")
-                    .ok());
+    ASSERT_TRUE(
+        atomic_write_file(path_join(rootfs_, "etc/passwd"),
+                          "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534::/:/bin/sh\n")
+            .ok());
   }
 
   void TearDown() override {
@@ -175,7 +175,9 @@ TEST_F(ExecTest, TerminalComesBackAsAPtyMaster) {
   std::string out;
   char buf[512];
   while (true) {
-    struct pollfd pfd {l->console.get(), POLLIN, 0};
+    struct pollfd pfd {
+      l->console.get(), POLLIN, 0
+    };
     if (::poll(&pfd, 1, 5000) <= 0) break;
     ssize_t n = ::read(l->console.get(), buf, sizeof buf);
     if (n <= 0) break;
@@ -227,7 +229,9 @@ TEST(StartGate, TheCommandRunsOnlyWhenTheGateOpens) {
   ::close(out[1]);
   ::close(gate[0]);
   ASSERT_TRUE(l.ok()) << l.error().message();
-  struct pollfd pfd {out[0], POLLIN, 0};
+  struct pollfd pfd {
+    out[0], POLLIN, 0
+  };
   EXPECT_EQ(::poll(&pfd, 1, 300), 0) << "nothing may run before the gate opens";
   int status = 0;
   EXPECT_EQ(::waitpid(l->pid, &status, WNOHANG), 0) << "the process waits at the gate";

@@ -284,7 +284,9 @@ void setup_console(const ChildPlan& p, int err_fd) {
     die(err_fd, 0, errno, "sending the pty master: %s", std::strerror(errno));
   ::close(master);
   // /dev/console is the terminal too, as runc makes it.
-  int con = p.exec_only ? -1 : ::open("/dev/console", O_CREAT | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0600);
+  int con = p.exec_only
+                ? -1  // exec: the container's /dev/console stays its first process's
+                : ::open("/dev/console", O_CREAT | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (con >= 0) {
     ::close(con);
     char sp[64];

@@ -152,6 +152,16 @@ PY
   [[ "$output" == *'exec: "no-such-command": executable file not found in $PATH'* ]]
   run runc_ state c3
   expect_status 1
+  # A created container (waiting at the gate) is deleted with its process.
+  make_config c4 sleep 1000
+  runc_ create --bundle "$R/bundle" --pid-file "$R/c4.pid" c4 </dev/null >/dev/null 2>&1
+  pid=$(cat "$R/c4.pid")
+  kill -0 "$pid"
+  runc_ delete c4
+  for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  ! kill -0 "$pid" 2>/dev/null
+  run runc_ state c4
+  expect_status 1
 }
 
 @test "podman --runtime berth-runc runs, attaches a terminal and execs" {

@@ -1,8 +1,9 @@
 // `exec` / `container exec`: a command in a running container, Docker's flags and exit codes.
+#include "engine/exec.h"
+
 #include <unistd.h>
 
 #include "cli/cli.h"
-#include "engine/exec.h"
 #include "runtime/launcher.h"
 
 namespace berth::cli {
