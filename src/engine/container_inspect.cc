@@ -2,6 +2,7 @@
 #include "base/fs.h"
 #include "base/strings.h"
 #include "engine/engine.h"
+#include "engine/network.h"
 #include "format/units.h"
 
 namespace berth::engine {
@@ -107,12 +108,7 @@ Result<Json> Engine::inspect_container(std::string_view name_or_id) {
                  {"Labels", get("Labels", Json::object())}};
   if (!get("StopSignal", "").get<std::string>().empty())
     j["Config"]["StopSignal"] = get("StopSignal", "");
-  Json endpoint = {{"IPAMConfig", nullptr}, {"Links", nullptr},  {"Aliases", nullptr},
-                   {"NetworkID", ""},        {"EndpointID", ""},  {"Gateway", ""},
-                   {"IPAddress", ""},        {"IPPrefixLen", 0},  {"MacAddress", ""}};
-  j["NetworkSettings"] = {{"Bridge", ""},   {"SandboxID", ""}, {"Ports", Json::object()},
-                          {"Gateway", ""},  {"IPAddress", ""}, {"IPPrefixLen", 0},
-                          {"MacAddress", ""}, {"Networks", {{network, endpoint}}}};
+  j["NetworkSettings"] = network_settings(*this, c);
   return j;
 }
 

@@ -19,6 +19,10 @@ void add_import(CLI::App* parent, Cli& cli);
 void add_save(CLI::App* parent, Cli& cli);
 void add_load(CLI::App* parent, Cli& cli);
 
+// Networking (commands/network.cc): the flags of run/create, and ps's PORTS column.
+void add_network_run_flags(CLI::App* cmd, engine::RunRequest& req);
+std::string ports_column(engine::Engine& e, const engine::ContainerRecord& c);
+
 // "7 minutes ago" for a unix-nanos time.
 std::string created_since(int64_t unix_nanos);
 
