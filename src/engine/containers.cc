@@ -466,14 +466,15 @@ Result<int> Engine::finish_process(ContainerRecord& c, Started& st) {
   auto oom = st.cgroup->oom_killed();
   c.oom_killed = oom.ok() && *oom;
   (void)st.cgroup->destroy();
-  if (auto net = detach_container_network(*this, c.id); !net.ok())
-    spdlog::warn("container {}: {}", c.id.substr(0, 12), net.error().message());
-  st.net.reset();
   c.state = "exited";
   c.exit_code = runtime::docker_exit_status(status);
   c.finished_at = image::now_nanos();
   c.pid = 0;
   auto saved = save_container_state(c);
+  // After the exit is on record (so `wait` never sees a dead pid without it): ports, veths, NAT.
+  if (auto net = detach_container_network(*this, c.id); !net.ok())
+    spdlog::warn("container {}: {}", c.id.substr(0, 12), net.error().message());
+  st.net.reset();
   Json conf = Json::parse(c.config, nullptr, false);
   if (!conf.is_discarded() && conf.value("AutoRemove", false)) {
     BERTH_TRY(remove_container(c.id, true));
