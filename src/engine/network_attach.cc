@@ -175,29 +175,34 @@ void set_spec_netns(oci::RuntimeSpec& spec, const std::string& path) {
     if (ns.type == "network") ns.path = path;
 }
 
-// Creates the namespace and the interfaces of `ep` (whose addresses are allocated).
-Status build_endpoint(Engine& e, Endpoint& ep) {
-  BERTH_TRY(network::create_netns(ep.netns));
+// Creates the veth pair of `n` (its peer inside the namespace) and configures the peer.
+Status add_interface(const Endpoint& ep, const EndpointNet& n, bool default_route) {
   BERTH_ASSIGN_OR_RETURN(UniqueFd nsfd, open_file(ep.netns, O_RDONLY));
   BERTH_ASSIGN_OR_RETURN(auto host, network::Netlink::open());
-  for (const auto& n : ep.nets) {
-    BERTH_ASSIGN_OR_RETURN(auto mac, network::parse_mac(n.mac));
-    BERTH_TRY(host.create_veth(n.host_veth, n.bridge, n.ifname, nsfd.get(), mac));
-  }
+  BERTH_ASSIGN_OR_RETURN(auto mac, network::parse_mac(n.mac));
+  BERTH_TRY(host.create_veth(n.host_veth, n.bridge, n.ifname, nsfd.get(), mac));
   BERTH_ASSIGN_OR_RETURN(auto scope, network::NetnsScope::enter(ep.netns));
   BERTH_ASSIGN_OR_RETURN(auto inside, network::Netlink::open());
   BERTH_TRY(inside.set_up("lo"));
-  for (const auto& n : ep.nets) {
-    BERTH_ASSIGN_OR_RETURN(auto ip, network::parse_ipv4(n.ip));
-    BERTH_TRY(inside.add_address(n.ifname, ip, n.prefix));
-    BERTH_TRY(inside.set_up(n.ifname));
-  }
-  // The first non-internal network gives the default route; an internal one gives none.
-  for (const auto& n : ep.nets) {
-    if (n.internal) continue;
+  BERTH_ASSIGN_OR_RETURN(auto ip, network::parse_ipv4(n.ip));
+  BERTH_TRY(inside.add_address(n.ifname, ip, n.prefix));
+  BERTH_TRY(inside.set_up(n.ifname));
+  if (default_route) {
     BERTH_ASSIGN_OR_RETURN(auto gw, network::parse_ipv4(n.gateway));
     BERTH_TRY(inside.add_default_route(gw, n.ifname));
-    break;
+  }
+  return {};
+}
+
+// Creates the namespace and the interfaces of `ep` (whose addresses are allocated). The first
+// non-internal network gives the default route; an internal one gives none.
+Status build_endpoint(Engine& e, Endpoint& ep) {
+  BERTH_TRY(network::create_netns(ep.netns));
+  bool routed = false;
+  for (const auto& n : ep.nets) {
+    bool route = !routed && !n.internal;
+    BERTH_TRY(add_interface(ep, n, route));
+    routed = routed || route;
   }
   return {};
 }
@@ -527,6 +532,56 @@ Status reconcile_networks(Engine& e, CheckReport& rep) {
   return {};
 }
 
+namespace {
+
+// `network connect` of a running container: one more interface in its namespace.
+Status connect_running(Engine& e, const ContainerRecord& c, const Json& want) {
+  BERTH_ASSIGN_OR_RETURN(UniqueFd lock, lock_network());
+  auto found = read_endpoint(e, c.id);
+  if (!found.ok())
+    return failed_precondition("container " + c.name + " has no network namespace of its own to connect");
+  Endpoint ep = std::move(*found);
+  size_t index = 0;
+  for (const auto& n : ep.nets) index = std::max<size_t>(index, std::stoul(n.ifname.substr(3)) + 1);
+  BERTH_TRY(plan_network(e, ep, want, index));
+  BERTH_TRY(write_endpoint(e, ep));
+  auto st = add_interface(ep, ep.nets.back(), false);
+  if (!st.ok()) {
+    auto n = ep.nets.back();
+    if (auto nl = network::Netlink::open(); nl.ok()) (void)nl->delete_link(n.host_veth);
+    if (auto rec = find_network(e, n.network_id); rec.ok())
+      (void)network::Ipam(ipam_dir(e, rec->id), rec->subnet, rec->gateway).release(*network::parse_ipv4(n.ip));
+    ep.nets.pop_back();
+    (void)write_endpoint(e, ep);
+    return std::move(st).error();
+  }
+  BERTH_TRY(write_hosts(e, ep, all_endpoints(e)));
+  refresh_peers(e, ep);
+  return sync_nft(e);
+}
+
+// `network disconnect` of a running container: its interface on that network goes away.
+Status disconnect_running(Engine& e, const ContainerRecord& c, const std::string& network_id) {
+  BERTH_ASSIGN_OR_RETURN(UniqueFd lock, lock_network());
+  auto found = read_endpoint(e, c.id);
+  if (!found.ok()) return {};
+  Endpoint before = *found, ep = std::move(*found);
+  auto it = std::find_if(ep.nets.begin(), ep.nets.end(),
+                         [&](const auto& n) { return n.network_id == network_id; });
+  if (it == ep.nets.end()) return {};
+  BERTH_ASSIGN_OR_RETURN(auto nl, network::Netlink::open());
+  BERTH_TRY(nl.delete_link(it->host_veth));
+  if (auto rec = find_network(e, network_id); rec.ok())
+    BERTH_TRY(network::Ipam(ipam_dir(e, rec->id), rec->subnet, rec->gateway).release(*network::parse_ipv4(it->ip)));
+  ep.nets.erase(it);
+  BERTH_TRY(write_endpoint(e, ep));
+  BERTH_TRY(write_hosts(e, ep, all_endpoints(e)));
+  refresh_peers(e, before);  // the peers on the network it left forget it
+  return sync_nft(e);
+}
+
+}  // namespace
+
 Status connect_network(Engine& e, const std::string& network_name, const std::string& container,
                        const std::vector<std::string>& aliases, const std::string& ip) {
   BERTH_ASSIGN_OR_RETURN(auto c, e.find_container(container));
@@ -542,10 +597,7 @@ Status connect_network(Engine& e, const std::string& network_name, const std::st
   if (!ip.empty()) BERTH_TRY(network::parse_ipv4(ip));
   net["Networks"].push_back({{"Name", rec.name}, {"NetworkID", rec.id}, {"Aliases", aliases},
                              {"IPAddress", ip}, {"MacAddress", ""}});
-  if (c.state == "running")
-    return failed_precondition("container " + c.name +
-                               " is running: berth connects networks to stopped containers (the "
-                               "change applies at the next start)");
+  if (c.state == "running") BERTH_TRY(connect_running(e, c, net["Networks"].back()));
   conf["Net"] = net;
   return e.store().db().run("UPDATE containers SET config = ?2 WHERE id = ?1", c.id, conf.dump());
 }
@@ -564,9 +616,7 @@ Status disconnect_network(Engine& e, const std::string& network_name, const std:
   }
   if (!found)
     return not_found("container " + c.id + " is not connected to network " + rec.name);
-  if (c.state == "running")
-    return failed_precondition("container " + c.name +
-                               " is running: berth disconnects networks from stopped containers");
+  if (c.state == "running") BERTH_TRY(disconnect_running(e, c, rec.id));
   net["Networks"] = kept;
   if (kept.empty()) net["Mode"] = "none";
   conf["Net"] = net;

@@ -219,3 +219,27 @@ fetch() {
   run fetch http://127.0.0.1:18089/
   [ "$output" = "hello from k2" ]
 }
+
+@test "--ip, --mac-address, --network container:<name>, connect and disconnect a running container" {
+  berth network create --subnet 10.232.0.0/24 --ip-range 10.232.0.128/25 n3 >/dev/null
+  berth network create --subnet 10.233.0.0/24 n4 >/dev/null
+  berth run -d --name m1 --network n3 --ip 10.232.0.50 --mac-address 02:42:0a:e8:00:99 busybox sleep 60 >/dev/null
+  run berth run --rm --network container:m1 busybox ip -o addr show eth0
+  expect_status 0
+  [[ "$output" == *"inet 10.232.0.50/24"* ]]
+  run berth run --rm --network container:m1 busybox cat /sys/class/net/eth0/address
+  [ "$output" = "02:42:0a:e8:00:99" ]
+  # Dynamic addresses come from --ip-range.
+  berth run -d --name m2 --network n3 busybox sleep 60 >/dev/null
+  [[ "$(ip_of m2)" == 10.232.0.129 ]]
+  berth network connect --alias other n4 m1
+  run berth run --rm --network container:m1 busybox ip -o -4 addr show eth1
+  [[ "$output" == *"inet 10.233.0."* ]]
+  run berth inspect --format '{{range $k, $v := .NetworkSettings.Networks}}{{$k}} {{end}}' m1
+  [ "$output" = "n3 n4 " ]
+  berth network disconnect n4 m1
+  run berth run --rm --network container:m1 busybox ip -o link show eth1
+  [ "$status" -ne 0 ]
+  run berth network inspect --format '{{len .Containers}}' n4
+  [ "$output" = "0" ]
+}
