@@ -356,8 +356,15 @@ Result<Json> prepare_container_network(Engine& e, const RunRequest& req, const s
     auto entry = network::parse_add_host(h, "");
     if (entry.ok()) extra.push_back(*entry);  // host-gateway is known at start
   }
-  BERTH_TRY(atomic_write_file(path_join(bundle, "hosts"),
-                              network::hosts_file(extra, host_net ? "" : hosts_own_ip, {o.hostname})));
+  std::string hosts = network::hosts_file(extra, hosts_own_ip, {o.hostname});
+  if (host_net) {
+    // The host's network: the host's /etc/hosts (as Docker copies it), plus --add-host.
+    auto host_hosts = read_file("/etc/hosts");
+    hosts = host_hosts.ok() ? *host_hosts : hosts;
+    if (!hosts.empty() && hosts.back() != '\n') hosts += "\n";
+    for (const auto& x : extra) hosts += x.ip + "\t" + join(x.names, " ") + "\n";
+  }
+  BERTH_TRY(atomic_write_file(path_join(bundle, "hosts"), hosts));
   auto host_resolv = read_file("/etc/resolv.conf");
   network::DnsOptions dns{req.dns, req.dns_search, req.dns_options};
   BERTH_TRY(atomic_write_file(path_join(bundle, "resolv.conf"),

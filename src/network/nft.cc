@@ -42,6 +42,10 @@ std::string render_table(const NftPlan& plan) {
   t += "\tchain postrouting {\n\t\ttype nat hook postrouting priority srcnat; policy accept;\n";
   for (const auto& n : plan.networks) {
     t += "\t\toifname " + quote(n.bridge) + " ip saddr 127.0.0.0/8 masquerade\n";
+    // Hairpin: a container reaching a neighbour through a published port on the host's address
+    // must see the reply come back from that address, so the source is rewritten too.
+    t += "\t\toifname " + quote(n.bridge) + " ip saddr " + n.subnet.to_string() +
+         " ct status dnat masquerade\n";
     if (!n.internal)
       t += "\t\tip saddr " + n.subnet.to_string() + " oifname != " + quote(n.bridge) +
            " masquerade\n";

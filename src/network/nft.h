@@ -12,9 +12,10 @@
 //    the container. Ports published on a loopback address are matched only in `output` (locally
 //    generated traffic), and ports published on every address never match 127.0.0.0/8 arriving
 //    from outside, so a port is never reachable wider than the user asked.
-//  - postrouting (nat, srcnat): masquerade what leaves a non-internal network for elsewhere, and
-//    what reaches a bridge from 127.0.0.0/8 (the DNATed loopback traffic; the bridge has
-//    route_localnet=1 so the kernel routes it at all).
+//  - postrouting (nat, srcnat): masquerade what leaves a non-internal network for elsewhere, what
+//    reaches a bridge from 127.0.0.0/8 (the DNATed loopback traffic; the bridge has
+//    route_localnet=1 so the kernel routes it at all), and DNATed traffic from a container back
+//    onto its own bridge (hairpin through a published port).
 //  - forward (filter): drop traffic between two berth networks, and anything into or out of an
 //    internal network.
 #pragma once

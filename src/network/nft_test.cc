@@ -46,7 +46,7 @@ TEST(NftTest, ReplaceIsOneBatchOnOnlyOurTable) {
 
 TEST(NftTest, InternalNetworksAreNotMasqueraded) {
   std::string t = render_table(sample());
-  EXPECT_EQ(t.find("ip saddr 172.20.0.0/16"), std::string::npos);
+  EXPECT_EQ(t.find("ip saddr 172.20.0.0/16 oifname"), std::string::npos);
   EXPECT_NE(t.find("iifname \"br-int\" oifname != \"br-int\" drop"), std::string::npos);
   EXPECT_NE(t.find("iifname \"berth0\" oifname { \"br-1234\", \"br-int\" } drop"), std::string::npos);
 }

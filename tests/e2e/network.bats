@@ -101,6 +101,12 @@ fetch() {
   [[ "$output" == *"127.0.0.1:18080->80/tcp"* ]]
   run berth inspect --format '{{range (index .NetworkSettings.Ports "80/tcp")}}{{.HostIp}}:{{.HostPort}} {{end}}' p1
   [[ "$output" == *"127.0.0.1:18080 "* ]]
+  # -P publishes the EXPOSEd ports on random host ports.
+  web px --expose 80 -P
+  run berth port px 80/tcp
+  [[ "$output" =~ ^0\.0\.0\.0:[0-9]+$ ]]
+  run fetch "http://127.0.0.1:${output#0.0.0.0:}/"
+  [ "$output" = "hello from px" ]
 }
 
 @test "the seed flow: run -p 8000:8000 and curl -X POST http://localhost:8000/predict" {
@@ -242,4 +248,19 @@ fetch() {
   [ "$status" -ne 0 ]
   run berth network inspect --format '{{len .Containers}}' n4
   [ "$output" = "0" ]
+}
+
+@test "outbound NAT: a container on the default bridge reaches Debian's mirror" {
+  # Resolved on the host (as apt does), so the container talks to the mirror and nothing else.
+  mirror=$(getent ahostsv4 deb.debian.org | awk 'NR==1 {print $1}')
+  [ -n "$mirror" ] || skip "deb.debian.org does not resolve on this host"
+  # stdin stays open a while: busybox nc stops reading the socket once its input ends.
+  req='{ printf "HEAD /debian/dists/bookworm/Release HTTP/1.1\r\nHost: deb.debian.org\r\nConnection: close\r\n\r\n"; sleep 4; } | nc -w 10 deb.debian.org 80 | head -n 1'
+  run berth run --rm --add-host "deb.debian.org:$mirror" busybox sh -c "$req"
+  expect_status 0
+  [[ "$output" == "HTTP/1."*" 200 "* ]]
+  # An internal network has no way there.
+  berth network create --internal nomirror >/dev/null
+  run berth run --rm --network nomirror --add-host "deb.debian.org:$mirror" busybox sh -c "$req"
+  [[ "$output" != *"200"* ]]
 }
