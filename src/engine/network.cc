@@ -174,6 +174,9 @@ Result<NetworkRecord> ensure_default_network(Engine& e) {
                {"com.docker.network.bridge.name", r.bridge},
                {"berth.nftables.table", nft_table(e)}};
   BERTH_TRY(write_record(e, r));
+  // The bridge (and so its route) exists from now on: another root choosing a subnet under the
+  // same lock sees this one taken.
+  BERTH_TRY(realize_network(r));
   return r;
 }
 

@@ -1,7 +1,10 @@
 #include "network/ipam.h"
 
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+#include <set>
 
 #include "base/fs.h"
 
@@ -46,6 +49,33 @@ TEST_F(IpamTest, TwoInstancesOnOneDirectoryNeverShareAnAddress) {
   auto y = b.allocate("two");
   ASSERT_TRUE(x.ok() && y.ok());
   EXPECT_NE(*x, *y);
+}
+
+TEST_F(IpamTest, ConcurrentProcessesNeverShareAnAddress) {
+  // Four processes race for 40 addresses each on one directory: 160 distinct allocations.
+  std::vector<pid_t> kids;
+  for (int k = 0; k < 4; ++k) {
+    pid_t pid = ::fork();
+    if (pid == 0) {
+      Ipam ipam = make("10.7.0.0/24", "10.7.0.1");
+      for (int i = 0; i < 40; ++i)
+        if (!ipam.allocate("p" + std::to_string(k)).ok()) ::_exit(1);
+      ::_exit(0);
+    }
+    kids.push_back(pid);
+  }
+  for (pid_t pid : kids) {
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  }
+  Ipam ipam = make("10.7.0.0/24", "10.7.0.1");
+  auto all = ipam.list();
+  ASSERT_TRUE(all.ok());
+  EXPECT_EQ(all->size(), 160u);
+  std::map<std::string, int> per_owner;
+  for (const auto& [a, owner] : *all) ++per_owner[owner];
+  for (const auto& [owner, n] : per_owner) EXPECT_EQ(n, 40) << owner;
 }
 
 TEST_F(IpamTest, RequestedAddress) {
