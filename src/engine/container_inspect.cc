@@ -108,6 +108,7 @@ Result<Json> Engine::inspect_container(std::string_view name_or_id) {
                  {"Labels", get("Labels", Json::object())}};
   if (!get("StopSignal", "").get<std::string>().empty())
     j["Config"]["StopSignal"] = get("StopSignal", "");
+  j["HostConfig"]["PortBindings"] = port_bindings(c);
   j["NetworkSettings"] = network_settings(*this, c);
   return j;
 }

@@ -94,6 +94,8 @@ Status detach_container_network(Engine& e, const std::string& container_id);
 
 // inspect's NetworkSettings for the container (addresses only while it runs, as Docker).
 Json network_settings(Engine& e, const ContainerRecord& c);
+// HostConfig.PortBindings: the -p/-P requests as asked ("80/tcp": [{"HostIp","HostPort"}]).
+Json port_bindings(const ContainerRecord& c);
 // The published ports of a running container (host ports resolved), for `port` and `ps`.
 std::vector<network::PortBinding> container_ports(Engine& e, const std::string& container_id);
 

@@ -1,6 +1,7 @@
 // Shared by network.cc (records, commands) and network_attach.cc (the container lifecycle).
 #pragma once
 
+#include <set>
 #include <string>
 #include <vector>
 
@@ -48,6 +49,24 @@ Status realize_network(const NetworkRecord& r);
 Result<Endpoint> read_endpoint(Engine& e, const std::string& cid);
 Status write_endpoint(Engine& e, const Endpoint& ep);
 std::vector<Endpoint> all_endpoints(Engine& e);
+
+// network_attach.cc's pieces that network_ops.cc uses too.
+Json net_config(const ContainerRecord& c);  // the "Net" object of the container's config
+std::string mode_of(const Json& net);
+bool is_bridge_mode(const std::string& mode);
+// The names peers know a container by on one network: name, short id, aliases.
+std::vector<std::string> names_on(const Endpoint& ep, const EndpointNet& n);
+// Rewrites the container's /etc/hosts in place; refresh_peers does it for everyone sharing a
+// user network with `ep`.
+Status write_hosts(Engine& e, const Endpoint& ep, const std::vector<Endpoint>& all);
+void refresh_peers(Engine& e, const Endpoint& ep);
+Result<std::vector<network::PortBinding>> requested_ports(const Json& net);
+bool stale(const Endpoint& ep, const std::set<std::string>& running);
+std::set<std::string> running_ids(Engine& e);
+// Allocates an address on the network `want` names and appends it to ep.nets (host untouched).
+Status plan_network(Engine& e, Endpoint& ep, const Json& want, size_t index);
+// The veth pair of `n`, its peer configured inside ep.netns.
+Status add_interface(const Endpoint& ep, const EndpointNet& n, bool default_route);
 
 // Renders the nft table from every network and endpoint of this root, and applies it.
 Status sync_nft(Engine& e);
