@@ -388,8 +388,7 @@ Result<Json> inspect_network(Engine& e, const std::string& name_or_id) {
 
 namespace {
 
-// Whether any container (in any state) is configured with the network: Docker refuses to remove
-// a network with active endpoints; berth also keeps one that a stopped container will need.
+// The containers with an active endpoint on the network (Docker refuses to remove those).
 Result<std::vector<std::string>> users_of(Engine& e, const NetworkRecord& r) {
   std::vector<std::string> out;
   for (const auto& ep : all_endpoints(e))

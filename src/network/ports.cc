@@ -87,8 +87,8 @@ Result<std::vector<PortBinding>> parse_publish(std::string_view spec) {
   std::vector<PortBinding> out;
   if (host_given && hr.end != hr.start && count == 1) {
     // One container port, a host range: any free port of the range.
-    out.push_back({ip, 0, static_cast<uint16_t>(hr.end), static_cast<uint16_t>(cr.start), proto});
-    out.back().host_port = static_cast<uint16_t>(hr.start);
+    out.push_back({ip, static_cast<uint16_t>(hr.start), static_cast<uint16_t>(hr.end),
+                   static_cast<uint16_t>(cr.start), proto});
     return out;
   }
   if (host_given && hr.end - hr.start + 1 != count)
