@@ -58,6 +58,8 @@ void register_container_commands(CLI::App& app, Cli& cli);
 void register_volume_commands(CLI::App& app, Cli& cli);
 // exec / container exec (commands/exec.cc); call after register_container_commands.
 void register_exec_commands(CLI::App& app, Cli& cli);
+// After register_container_commands (adds `container port`).
+void register_network_commands(CLI::App& app, Cli& cli);
 
 // "See 'berth images --help'." naming the command path of `app`.
 std::string command_path(const CLI::App* app);

@@ -33,7 +33,12 @@ struct RunRequest {
   bool remove = false;               // --rm
   bool interactive = false;          // -i: pass stdin through
   std::vector<std::string> labels;   // -l k=v
-  std::string network = "none";      // none|host (bridge arrives with networking)
+  std::string network = "bridge";    // bridge|host|none|container:<x>|<user network>
+  // Networking (engine/network.h): -p, -P, --expose, --network-alias, --add-host, --dns*,
+  // --mac-address, --ip.
+  std::vector<std::string> publish, expose, aliases, add_hosts, dns, dns_search, dns_options;
+  bool publish_all = false;
+  std::string mac_address, ip;
   runtime::RunOptions options;       // the rest, already parsed (env, user, limits, ...)
   std::vector<std::string> cap_add, cap_drop;
   std::vector<std::string> security_opts;

@@ -3,6 +3,7 @@
 #include "base/strings.h"
 #include "engine/engine.h"
 #include "engine/health.h"
+#include "engine/network.h"
 #include "format/units.h"
 
 namespace berth::engine {
@@ -120,12 +121,8 @@ Result<Json> Engine::inspect_container(std::string_view name_or_id) {
   if (conf.contains("Healthcheck")) j["Config"]["Healthcheck"] = conf["Healthcheck"];
   if (!get("StopSignal", "").get<std::string>().empty())
     j["Config"]["StopSignal"] = get("StopSignal", "");
-  Json endpoint = {{"IPAMConfig", nullptr}, {"Links", nullptr},  {"Aliases", nullptr},
-                   {"NetworkID", ""},        {"EndpointID", ""},  {"Gateway", ""},
-                   {"IPAddress", ""},        {"IPPrefixLen", 0},  {"MacAddress", ""}};
-  j["NetworkSettings"] = {{"Bridge", ""},   {"SandboxID", ""}, {"Ports", Json::object()},
-                          {"Gateway", ""},  {"IPAddress", ""}, {"IPPrefixLen", 0},
-                          {"MacAddress", ""}, {"Networks", {{network, endpoint}}}};
+  j["HostConfig"]["PortBindings"] = port_bindings(c);
+  j["NetworkSettings"] = network_settings(*this, c);
   return j;
 }
 

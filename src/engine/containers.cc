@@ -21,6 +21,7 @@
 #include "engine/engine.h"
 #include "engine/external_runtime.h"
 #include "engine/logs.h"
+#include "engine/network.h"
 #include "format/units.h"
 #include "runtime/caps.h"
 #include "runtime/cgroup.h"
@@ -268,19 +269,8 @@ Result<ContainerRecord> Engine::create_container(const RunRequest& req) {
   o.passwd = image_file(lowers, "etc/passwd");
   o.group = image_file(lowers, "etc/group");
   o.rootfs = path_join(dir, "rootfs");
-  if (req.network == "host") {
-    o.network = runtime::NetworkMode::kHost;
-    if (o.hostname.empty()) {
-      char h[256] = {0};
-      ::gethostname(h, sizeof h - 1);
-      o.hostname = h;
-    }
-  } else if (req.network == "none" || req.network == "default" || req.network == "bridge") {
-    o.network = runtime::NetworkMode::kNone;
-  } else {
-    return invalid_argument("network " + req.network +
-                            " not found (this berth supports --network none and host)");
-  }
+  BERTH_ASSIGN_OR_RETURN(Json net, prepare_container_network(*this, req, c.id, dir, o,
+                                                             cfg.config.exposed_ports));
   if (o.hostname.empty()) o.hostname = c.id.substr(0, 12);
   // Capabilities and seccomp: Docker's defaults, then the user's changes.
   BERTH_ASSIGN_OR_RETURN(o.capabilities, runtime::resolve_caps(runtime::docker_default_caps(),
@@ -308,11 +298,6 @@ Result<ContainerRecord> Engine::create_container(const RunRequest& req) {
   // The container's /etc/hostname, /etc/hosts and /etc/resolv.conf are files of its bundle,
   // bind-mounted, as Docker does: the image's own are never changed.
   BERTH_TRY(atomic_write_file(path_join(dir, "hostname"), o.hostname + "\n"));
-  std::string hosts = "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n";
-  if (o.network != runtime::NetworkMode::kHost) hosts += "127.0.1.1\t" + o.hostname + "\n";
-  BERTH_TRY(atomic_write_file(path_join(dir, "hosts"), hosts));
-  auto resolv = read_file("/etc/resolv.conf");
-  BERTH_TRY(atomic_write_file(path_join(dir, "resolv.conf"), resolv.ok() ? *resolv : ""));
   for (const char* f : {"hostname", "hosts", "resolv.conf"})
     o.binds.push_back({path_join(dir, f), std::string("/etc/") + f, false, "rprivate"});
   Json mounts = Json::array();
@@ -358,7 +343,8 @@ Result<ContainerRecord> Engine::create_container(const RunRequest& req) {
   conf["PidsLimit"] = o.pids_limit.value_or(0);
   conf["CpusetCpus"] = o.cpuset_cpus;
   conf["AutoRemove"] = req.remove;
-  conf["NetworkMode"] = req.network;
+  conf["NetworkMode"] = net["Mode"];
+  conf["Net"] = net;
   conf["Privileged"] = o.privileged;
   conf["ReadonlyRootfs"] = o.read_only;
   conf["ShmSize"] = o.shm_size;
@@ -493,6 +479,12 @@ Result<Engine::Started> Engine::start_process(ContainerRecord& c, const StdioFds
     if (::ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_row && ws.ws_col)
       spec.process->console_size = oci::Box{ws.ws_row, ws.ws_col};
   }
+  auto net = attach_container_network(*this, c, spec);
+  if (!net.ok()) {
+    (void)st.cgroup->destroy();
+    return std::move(net).error();
+  }
+  st.net = std::move(*net);
   lo.stdin_fd = stdio.in;
   lo.stdout_fd = stdio.out;
   lo.stderr_fd = stdio.err;
@@ -500,6 +492,7 @@ Result<Engine::Started> Engine::start_process(ContainerRecord& c, const StdioFds
   auto launched = ext ? launch_external(*ext, spec, lo) : runtime::launch(spec, lo);
   if (!launched.ok()) {
     (void)st.cgroup->destroy();
+    (void)detach_container_network(*this, c.id);
     c.state = "exited";
     c.exit_code = runtime::exit_code_for(launched.error());
     c.error = launched.error().message();
@@ -530,6 +523,10 @@ Result<int> Engine::finish_process(ContainerRecord& c, Started& st) {
   c.finished_at = image::now_nanos();
   c.pid = 0;
   auto saved = save_container_state(c);
+  // After the exit is on record (so `wait` never sees a dead pid without it): ports, veths, NAT.
+  if (auto net = detach_container_network(*this, c.id); !net.ok())
+    spdlog::warn("container {}: {}", c.id.substr(0, 12), net.error().message());
+  st.net.reset();
   Json conf = Json::parse(c.config, nullptr, false);
   if (!conf.is_discarded() && conf.value("AutoRemove", false)) {
     BERTH_TRY(remove_container(c.id, true, true));
@@ -607,6 +604,8 @@ Status Engine::delete_container_record(const ContainerRecord& c) {
                      st.error().message());
     }
   }
+  if (auto net = detach_container_network(*this, c.id); !net.ok())
+    spdlog::warn("container {}: {}", c.id.substr(0, 12), net.error().message());
   BERTH_ASSIGN_OR_RETURN(auto tx, store_->db().begin());
   BERTH_TRY(store_->db().run("DELETE FROM containers WHERE id = ?1", c.id));
   if (!c.top_layer.empty()) BERTH_TRY(store_->layers().release(c.top_layer));

@@ -115,6 +115,8 @@ struct CheckReport {
   std::vector<std::string> repaired;  // crash leftovers removed
 };
 
+struct NetworkAttachment;  // engine/network.h
+
 class Engine {
  public:
   static Result<std::unique_ptr<Engine>> open(const Options& opts);
@@ -233,6 +235,7 @@ class Engine {
   struct Started {
     runtime::Launched proc;
     std::unique_ptr<runtime::Cgroup> cgroup;
+    std::shared_ptr<NetworkAttachment> net;  // engine/network.h: held ports
   };
   Result<Started> start_process(ContainerRecord& c, const StdioFds& stdio);
   Result<int> finish_process(ContainerRecord& c, Started& st);

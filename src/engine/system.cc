@@ -9,6 +9,7 @@
 #include "base/fs.h"
 #include "base/log.h"
 #include "engine/engine.h"
+#include "engine/network.h"
 
 namespace berth::engine {
 namespace {
@@ -122,6 +123,8 @@ Result<CheckReport> Engine::check(bool repair) {
     BERTH_ASSIGN_OR_RETURN(auto vols, volume_store().clean_temp());
     rep.repaired.insert(rep.repaired.end(), vols.begin(), vols.end());
   }
+  if (auto net = reconcile_networks(*this, rep); !net.ok())
+    rep.problems.push_back("network: " + net.error().message());
   BERTH_ASSIGN_OR_RETURN(auto blobs, store_->content().list());
   for (const auto& b : blobs) {
     auto st = store_->content().verify(b);

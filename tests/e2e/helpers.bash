@@ -14,7 +14,27 @@ berth_setup_file() {
 }
 
 berth_teardown_file() {
-  [ -n "${BERTH_TEST_ROOT:-}" ] && rm -rf "$BERTH_TEST_ROOT"
+  [ -n "${BERTH_TEST_ROOT:-}" ] || return 0
+  # Containers first (their network namespaces are mounts under the root), then the host objects
+  # of this root's networks: bridges and its nftables table.
+  local ids
+  ids=$(berth ps -aq 2>/dev/null || true)
+  [ -z "$ids" ] || berth rm -f $ids >/dev/null 2>&1 || true
+  if [ -d "$BERTH_TEST_ROOT/networks" ]; then
+    python3 - "$BERTH_TEST_ROOT/networks" <<'PY' | while read -r kind name; do
+import glob, json, sys
+for f in glob.glob(sys.argv[1] + "/*.json"):
+    r = json.load(open(f))
+    print("link", r["Bridge"])
+    print("table", r.get("Options", {}).get("berth.nftables.table", ""))
+PY
+      case $kind in
+        link) ip link del "$name" 2>/dev/null || true ;;
+        table) [ -z "$name" ] || nft delete table ip "$name" 2>/dev/null || true ;;
+      esac
+    done
+  fi
+  rm -rf "$BERTH_TEST_ROOT"
 }
 
 # Fails the test with the command's output when the status differs.

@@ -23,6 +23,9 @@ void add_load(CLI::App* parent, Cli& cli);
 void add_container_fs_commands(CLI::App* parent, Cli& cli);
 // top, stats, update (container_admin.cc).
 void add_container_admin_commands(CLI::App* parent, Cli& cli);
+// Networking (commands/network.cc): the flags of run/create, and ps's PORTS column.
+void add_network_run_flags(CLI::App* cmd, engine::RunRequest& req);
+std::string ports_column(engine::Engine& e, const engine::ContainerRecord& c);
 
 // "7 minutes ago" for a unix-nanos time.
 std::string created_since(int64_t unix_nanos);

@@ -257,7 +257,7 @@ void run_ps(Cli& cli, const PsFlags& f) {
     j["CreatedAt"] = format::format_local_created(c.created / 1000000000);
     j["Status"] = status_text(c, now, paused, (*eng)->health_of(c));
     j["State"] = state;
-    j["Ports"] = "";
+    j["Ports"] = ports_column(**eng, c);
     j["Names"] = c.name;
     j["Labels"] = conf.is_discarded() ? "" : conf["Labels"].dump();
     j["Size"] = "0B";
@@ -300,7 +300,8 @@ void add_run(CLI::App* parent, Cli& cli, bool create_only) {
   c->add_option("--entrypoint", f->entrypoint, "Overwrite the default ENTRYPOINT of the image");
   c->add_option("-h,--hostname", f->hostname, "Container host name");
   c->add_option("-l,--label", r.labels, "Set meta data on a container")->allow_extra_args(false);
-  c->add_option("--network,--net", r.network, "Connect a container to a network (none, host)");
+  c->add_option("--network,--net", r.network, "Connect a container to a network");
+  add_network_run_flags(c, r);
   c->add_flag("--read-only", o.read_only, "Mount the container's root filesystem as read only");
   c->add_flag("--privileged", o.privileged, "Give extended privileges to this container");
   c->add_option("--cap-add", r.cap_add, "Add Linux capabilities")->allow_extra_args(false);

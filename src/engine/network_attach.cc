@@ -1,0 +1,433 @@
+// The container side of networking: prepare at create, attach before start, detach after exit.
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <set>
+
+#include "base/fs.h"
+#include "base/log.h"
+#include "base/strings.h"
+#include "engine/network.h"
+#include "engine/network_internal.h"
+#include "network/etc_files.h"
+#include "network/ipam.h"
+#include "network/netlink.h"
+#include "network/netns.h"
+
+namespace berth::engine {
+using namespace netint;
+namespace netint {
+
+Json net_config(const ContainerRecord& c) {
+  Json conf = Json::parse(c.config, nullptr, false);
+  if (conf.is_discarded() || !conf.contains("Net")) {
+    std::string mode = conf.is_discarded() ? "none" : conf.value("NetworkMode", "none");
+    return {{"Mode", mode}, {"Networks", Json::array()}};
+  }
+  return conf["Net"];
+}
+
+std::string mode_of(const Json& net) { return net.value("Mode", "none"); }
+
+bool is_bridge_mode(const std::string& mode) {
+  return mode != "host" && mode != "none" && mode.rfind("container:", 0) != 0;
+}
+
+// Writes `text` into the file in place: it is bind-mounted into the container, and a rename
+// would leave the container looking at the old inode.
+Status rewrite_in_place(const std::string& path, const std::string& text) {
+  BERTH_ASSIGN_OR_RETURN(UniqueFd fd, open_file(path, O_WRONLY | O_CREAT | O_TRUNC, 0644));
+  return write_all(fd.get(), text);
+}
+
+// The names other containers know this one by on a network: its name, short id, and aliases.
+std::vector<std::string> names_on(const Endpoint& ep, const EndpointNet& n) {
+  std::vector<std::string> names = {ep.name, ep.container.substr(0, 12)};
+  for (const auto& a : n.aliases)
+    if (std::find(names.begin(), names.end(), a) == names.end()) names.push_back(a);
+  return names;
+}
+
+// /etc/hosts of `ep`: its --add-host lines, the peers on its user networks (the default bridge
+// has no name resolution, as in Docker), then itself.
+Status write_hosts(Engine& e, const Endpoint& ep, const std::vector<Endpoint>& all) {
+  std::vector<network::HostEntry> extra;
+  for (const auto& line : ep.extra_hosts) {
+    auto kv = split_once(line, '\t');
+    extra.push_back({kv.first, {kv.second}});
+  }
+  for (const auto& n : ep.nets) {
+    if (n.name == "bridge") continue;
+    for (const auto& peer : all) {
+      if (peer.container == ep.container) continue;
+      for (const auto& pn : peer.nets)
+        if (pn.network_id == n.network_id) extra.push_back({pn.ip, names_on(peer, pn)});
+    }
+  }
+  std::string own_ip = ep.nets.empty() ? "" : ep.nets.front().ip;
+  std::string path = path_join(container_bundle(e, ep.container), "hosts");
+  if (!path_exists(dirname(path))) return {};
+  return rewrite_in_place(path, network::hosts_file(extra, own_ip, {ep.hostname}));
+}
+
+// Rewrites the hosts files of every container sharing a user network with `ep`.
+void refresh_peers(Engine& e, const Endpoint& ep) {
+  auto all = all_endpoints(e);
+  std::set<std::string> nets;
+  for (const auto& n : ep.nets)
+    if (n.name != "bridge") nets.insert(n.network_id);
+  for (const auto& peer : all) {
+    if (peer.container == ep.container) continue;
+    bool shares = std::any_of(peer.nets.begin(), peer.nets.end(),
+                              [&](const auto& pn) { return nets.count(pn.network_id) > 0; });
+    if (shares) {
+      auto st = write_hosts(e, peer, all);
+      if (!st.ok()) spdlog::warn("updating the hosts file of {}: {}", peer.name, st.error().message());
+    }
+  }
+}
+
+// Binds the host port so nothing else can take it while the container runs (and learns a
+// random port's number). No SO_REUSEADDR: two berth reservations must conflict.
+Result<UniqueFd> reserve_port(network::PortBinding& b) {
+  int type = b.proto == "udp" ? SOCK_DGRAM : SOCK_STREAM;
+  std::string ip = b.host_ip.empty() ? "0.0.0.0" : b.host_ip;
+  uint16_t first = b.host_port, last = b.host_port_end ? b.host_port_end : b.host_port;
+  int err = 0;
+  for (uint32_t port = first; port <= last; ++port) {
+    UniqueFd fd(::socket(AF_INET, type | SOCK_CLOEXEC, 0));
+    if (!fd) return sys_error("socket");
+    sockaddr_in sa{};
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons(static_cast<uint16_t>(port));
+    ::inet_pton(AF_INET, ip.c_str(), &sa.sin_addr);
+    if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0) {
+      socklen_t len = sizeof sa;
+      ::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&sa), &len);
+      b.host_port = ntohs(sa.sin_port);
+      b.host_port_end = 0;
+      return fd;
+    }
+    err = errno;
+  }
+  std::string shown = ip + ":" + std::to_string(first);
+  if (err == EADDRINUSE)
+    return conflict("Error starting userland proxy: listen " + b.proto + "4 " + shown +
+                    ": bind: address already in use");
+  if (err == EADDRNOTAVAIL)
+    return invalid_argument("Error starting userland proxy: listen " + b.proto + "4 " + shown +
+                            ": bind: cannot assign requested address");
+  return sys_error("reserving " + shown, err);
+}
+
+bool same_host_port(const network::PortBinding& a, const network::PortBinding& b) {
+  auto ip = [](const std::string& s) { return s.empty() ? std::string("0.0.0.0") : s; };
+  return a.proto == b.proto && a.host_port == b.host_port &&
+         (ip(a.host_ip) == ip(b.host_ip) || ip(a.host_ip) == "0.0.0.0" || ip(b.host_ip) == "0.0.0.0");
+}
+
+// The bindings the container asked for: -p values, and -P's exposed ports on random ports.
+Result<std::vector<network::PortBinding>> requested_ports(const Json& net) {
+  std::vector<network::PortBinding> out;
+  for (const auto& p : net.value("Ports", std::vector<std::string>{})) {
+    BERTH_ASSIGN_OR_RETURN(auto bs, network::parse_publish(p));
+    out.insert(out.end(), bs.begin(), bs.end());
+  }
+  if (net.value("PublishAll", false)) {
+    for (const auto& x : net.value("Exposed", std::vector<std::string>{})) {
+      BERTH_ASSIGN_OR_RETURN(auto ps, network::parse_expose(x));
+      for (const auto& [port, proto] : ps) {
+        bool published = std::any_of(out.begin(), out.end(), [&](const auto& b) {
+          return b.container_port == port && b.proto == proto;
+        });
+        if (!published) out.push_back({"", 0, 0, port, proto});
+      }
+    }
+  }
+  return out;
+}
+
+// The endpoint is stale when neither its supervisor nor its container runs any more.
+bool stale(const Endpoint& ep, const std::set<std::string>& running) {
+  if (running.count(ep.container)) return false;
+  return ep.supervisor <= 0 || ::kill(ep.supervisor, 0) != 0;
+}
+
+std::set<std::string> running_ids(Engine& e) {
+  std::set<std::string> out;
+  auto all = e.list_containers();
+  if (all.ok())
+    for (const auto& c : *all)
+      if (c.state == "running") out.insert(c.id);
+  return out;
+}
+
+void set_spec_netns(oci::RuntimeSpec& spec, const std::string& path) {
+  if (!spec.linux) return;
+  for (auto& ns : spec.linux->namespaces)
+    if (ns.type == "network") ns.path = path;
+}
+
+// Creates the veth pair of `n` (its peer inside the namespace) and configures the peer.
+Status add_interface(const Endpoint& ep, const EndpointNet& n, bool default_route) {
+  BERTH_ASSIGN_OR_RETURN(UniqueFd nsfd, open_file(ep.netns, O_RDONLY));
+  BERTH_ASSIGN_OR_RETURN(auto host, network::Netlink::open());
+  BERTH_ASSIGN_OR_RETURN(auto mac, network::parse_mac(n.mac));
+  BERTH_TRY(host.create_veth(n.host_veth, n.bridge, n.ifname, nsfd.get(), mac));
+  BERTH_ASSIGN_OR_RETURN(auto scope, network::NetnsScope::enter(ep.netns));
+  BERTH_ASSIGN_OR_RETURN(auto inside, network::Netlink::open());
+  BERTH_TRY(inside.set_up("lo"));
+  BERTH_ASSIGN_OR_RETURN(auto ip, network::parse_ipv4(n.ip));
+  BERTH_TRY(inside.add_address(n.ifname, ip, n.prefix));
+  BERTH_TRY(inside.set_up(n.ifname));
+  if (default_route) {
+    BERTH_ASSIGN_OR_RETURN(auto gw, network::parse_ipv4(n.gateway));
+    BERTH_TRY(inside.add_default_route(gw, n.ifname));
+  }
+  return {};
+}
+
+// Creates the namespace and the interfaces of `ep` (whose addresses are allocated). The first
+// non-internal network gives the default route; an internal one gives none.
+Status build_endpoint(Engine& e, Endpoint& ep) {
+  BERTH_TRY(network::create_netns(ep.netns));
+  bool routed = false;
+  for (const auto& n : ep.nets) {
+    bool route = !routed && !n.internal;
+    BERTH_TRY(add_interface(ep, n, route));
+    routed = routed || route;
+  }
+  return {};
+}
+
+// Adds one network to `ep` (allocating its address), without touching the host.
+Status plan_network(Engine& e, Endpoint& ep, const Json& want, size_t index) {
+  BERTH_ASSIGN_OR_RETURN(auto rec, find_network(e, want.value("Name", "bridge")));
+  BERTH_TRY(realize_network(rec));
+  network::Ipam ipam(ipam_dir(e, rec.id), rec.subnet, rec.gateway, rec.ip_range);
+  std::optional<network::Ipv4> req_ip;
+  if (!want.value("IPAddress", "").empty()) {
+    BERTH_ASSIGN_OR_RETURN(req_ip, network::parse_ipv4(want.value("IPAddress", "")));
+  }
+  BERTH_ASSIGN_OR_RETURN(auto ip, ipam.allocate(ep.container, req_ip));
+  EndpointNet n;
+  n.network_id = rec.id;
+  n.name = rec.name;
+  n.bridge = rec.bridge;
+  n.ip = network::to_string(ip);
+  n.prefix = rec.subnet.prefix;
+  n.gateway = network::to_string(rec.gateway);
+  n.internal = rec.internal;
+  n.mac = want.value("MacAddress", "").empty() ? network::to_string(network::mac_for(ip))
+                                               : want.value("MacAddress", "");
+  // Host-side names: "vb" + 10 hex of the id + the index stays within IFNAMSIZ.
+  n.host_veth = "vb" + ep.container.substr(0, 10) + std::to_string(index);
+  n.ifname = "eth" + std::to_string(index);
+  n.aliases = want.value("Aliases", std::vector<std::string>{});
+  ep.nets.push_back(std::move(n));
+  return {};
+}
+
+Status attach_locked(Engine& e, const ContainerRecord& c, const Json& net, Endpoint& ep,
+                     std::shared_ptr<NetworkAttachment>& att) {
+  // Endpoints whose container and supervisor are gone hold addresses and ports: free them first.
+  auto running = running_ids(e);
+  for (const auto& old : all_endpoints(e))
+    if (old.container == c.id || stale(old, running)) (void)detach_locked(e, old.container);
+  ep.container = c.id;
+  ep.name = c.name;
+  Json conf = Json::parse(c.config, nullptr, false);
+  ep.hostname = conf.is_discarded() ? c.id.substr(0, 12) : conf.value("Hostname", c.id.substr(0, 12));
+  ep.netns = netns_path(e, c.id);
+  ep.supervisor = ::getpid();
+  // Written before anything exists on the host: after a crash, detach finds what to remove.
+  BERTH_TRY(write_endpoint(e, ep));
+  size_t i = 0;
+  for (const auto& want : net.value("Networks", Json::array())) {
+    BERTH_TRY(plan_network(e, ep, want, i++));
+    BERTH_TRY(write_endpoint(e, ep));  // each allocation is on record before the next
+  }
+  if (ep.nets.empty()) return internal_error("no network to attach " + c.name + " to");
+  for (const auto& h : net.value("ExtraHosts", std::vector<std::string>{})) {
+    BERTH_ASSIGN_OR_RETURN(auto entry, network::parse_add_host(h, ep.nets.front().gateway));
+    ep.extra_hosts.push_back(entry.ip + "\t" + join(entry.names, " "));
+  }
+  BERTH_ASSIGN_OR_RETURN(auto ports, requested_ports(net));
+  auto others = all_endpoints(e);
+  for (auto& p : ports) {
+    for (const auto& o : others)
+      for (const auto& op : o.ports)
+        if (o.container != c.id && p.host_port != 0 && same_host_port(p, op))
+          return conflict("Bind for " + (p.host_ip.empty() ? "0.0.0.0" : p.host_ip) + ":" +
+                          std::to_string(p.host_port) + " failed: port is already allocated");
+    auto fd = reserve_port(p);
+    if (!fd.ok())
+      return Error(fd.error().code(), "driver failed programming external connectivity on endpoint " +
+                                          c.name + " (" + c.id + "): " + fd.error().message());
+    att->reservations.push_back(std::move(*fd));
+    ep.ports.push_back(p);
+  }
+  BERTH_TRY(write_endpoint(e, ep));
+  BERTH_TRY(build_endpoint(e, ep));
+  BERTH_TRY(write_hosts(e, ep, all_endpoints(e)));
+  refresh_peers(e, ep);
+  return sync_nft(e);
+}
+
+// container:<x>: the other container's namespace, hosts and resolv.conf.
+Status join_container(Engine& e, const ContainerRecord& c, const std::string& target,
+                      oci::RuntimeSpec& spec) {
+  BERTH_ASSIGN_OR_RETURN(auto other, e.find_container(target));
+  if (other.state != "running")
+    return failed_precondition("cannot join network of a non running container: " + target);
+  set_spec_netns(spec, "/proc/" + std::to_string(other.pid) + "/ns/net");
+  for (const char* f : {"hosts", "resolv.conf"}) {
+    auto text = read_file(path_join(container_bundle(e, other.id), f));
+    if (text.ok()) BERTH_TRY(rewrite_in_place(path_join(container_bundle(e, c.id), f), *text));
+  }
+  return {};
+}
+
+}  // namespace netint
+
+Result<Json> prepare_container_network(Engine& e, const RunRequest& req, const std::string& id,
+                                       const std::string& bundle, runtime::RunOptions& o,
+                                       const std::vector<std::string>& image_exposed) {
+  std::string mode = req.network.empty() || req.network == "default" ? "bridge" : req.network;
+  Json net = {{"Mode", mode}, {"Networks", Json::array()}, {"Ports", req.publish},
+              {"PublishAll", req.publish_all}, {"ExtraHosts", req.add_hosts},
+              {"Dns", req.dns}, {"DnsSearch", req.dns_search}, {"DnsOptions", req.dns_options}};
+  std::vector<std::string> exposed = image_exposed;
+  for (const auto& x : req.expose) {
+    BERTH_TRY(network::parse_expose(x));
+    exposed.push_back(x);
+  }
+  net["Exposed"] = exposed;
+  for (const auto& p : req.publish) BERTH_TRY(network::parse_publish(p));
+  for (const auto& h : req.add_hosts) BERTH_TRY(network::parse_add_host(h, "0.0.0.0"));
+  if (!req.mac_address.empty()) BERTH_TRY(network::parse_mac(req.mac_address));
+  if (!req.ip.empty()) BERTH_TRY(network::parse_ipv4(req.ip));
+  for (const auto& d : req.dns)
+    if (d.find(':') == std::string::npos) BERTH_TRY(network::parse_ipv4(d));
+  bool host_net = false;
+  std::string hosts_own_ip;
+  if (mode == "host") {
+    o.network = runtime::NetworkMode::kHost;
+    host_net = true;
+    if (o.hostname.empty()) {
+      char h[256] = {0};
+      ::gethostname(h, sizeof h - 1);
+      o.hostname = h;
+    }
+  } else if (mode == "none") {
+    o.network = runtime::NetworkMode::kNone;
+  } else if (mode.rfind("container:", 0) == 0) {
+    if (!o.hostname.empty()) return invalid_argument("conflicting options: hostname and the network mode");
+    if (!req.publish.empty() || req.publish_all)
+      return invalid_argument("conflicting options: port publishing and the container type network mode");
+    BERTH_ASSIGN_OR_RETURN(auto other, e.find_container(mode.substr(10)));
+    net["Mode"] = "container:" + other.id;
+    o.network = runtime::NetworkMode::kJoin;
+    o.netns_path = netns_path(e, other.id);  // the real path is set at start (see attach)
+  } else {
+    BERTH_ASSIGN_OR_RETURN(auto rec, find_network(e, mode));
+    if (rec.name == "bridge" && !req.ip.empty())
+      return invalid_argument("user specified IP address is supported on user defined networks only");
+    if (rec.name == "bridge" && !req.aliases.empty())
+      return invalid_argument("network-scoped alias is supported only for containers in user defined networks");
+    net["Mode"] = rec.name;
+    net["Networks"].push_back({{"Name", rec.name}, {"NetworkID", rec.id}, {"Aliases", req.aliases},
+                               {"IPAddress", req.ip}, {"MacAddress", req.mac_address}});
+    o.network = runtime::NetworkMode::kJoin;
+    o.netns_path = netns_path(e, id);
+  }
+  if (!is_bridge_mode(mode) && (!req.ip.empty() || !req.mac_address.empty() || !req.aliases.empty()))
+    return invalid_argument("conflicting options: --ip, --mac-address and --network-alias need a bridge network");
+  if (o.hostname.empty()) o.hostname = id.substr(0, 12);
+  std::vector<network::HostEntry> extra;
+  for (const auto& h : req.add_hosts) {
+    auto entry = network::parse_add_host(h, "");
+    if (entry.ok()) extra.push_back(*entry);  // host-gateway is known at start
+  }
+  std::string hosts = network::hosts_file(extra, hosts_own_ip, {o.hostname});
+  if (host_net) {
+    // The host's network: the host's /etc/hosts (as Docker copies it), plus --add-host.
+    auto host_hosts = read_file("/etc/hosts");
+    hosts = host_hosts.ok() ? *host_hosts : hosts;
+    if (!hosts.empty() && hosts.back() != '\n') hosts += "\n";
+    for (const auto& x : extra) hosts += x.ip + "\t" + join(x.names, " ") + "\n";
+  }
+  BERTH_TRY(atomic_write_file(path_join(bundle, "hosts"), hosts));
+  auto host_resolv = read_file("/etc/resolv.conf");
+  network::DnsOptions dns{req.dns, req.dns_search, req.dns_options};
+  BERTH_TRY(atomic_write_file(path_join(bundle, "resolv.conf"),
+                              network::container_resolv_conf(host_resolv.ok() ? *host_resolv : "",
+                                                             dns, host_net)));
+  return net;
+}
+
+Result<std::shared_ptr<NetworkAttachment>> attach_container_network(Engine& e,
+                                                                    const ContainerRecord& c,
+                                                                    oci::RuntimeSpec& spec) {
+  Json net = net_config(c);
+  std::string mode = mode_of(net);
+  if (mode.rfind("container:", 0) == 0) {
+    BERTH_TRY(join_container(e, c, mode.substr(10), spec));
+    return std::shared_ptr<NetworkAttachment>();
+  }
+  if (!is_bridge_mode(mode)) return std::shared_ptr<NetworkAttachment>();
+  if (net.value("Networks", Json::array()).empty()) {
+    set_spec_netns(spec, "");  // disconnected from every network: a namespace with only lo
+    return std::shared_ptr<NetworkAttachment>();
+  }
+  BERTH_ASSIGN_OR_RETURN(UniqueFd lock, lock_network());
+  auto att = std::make_shared<NetworkAttachment>();
+  Endpoint ep;
+  auto st = attach_locked(e, c, net, ep, att);
+  if (!st.ok()) {
+    (void)detach_locked(e, c.id);
+    return std::move(st).error();
+  }
+  set_spec_netns(spec, ep.netns);
+  return att;
+}
+
+namespace netint {
+
+Status detach_locked(Engine& e, const std::string& cid) {
+  auto ep = read_endpoint(e, cid);
+  std::string ns = netns_path(e, cid);
+  if (ep.ok()) {
+    BERTH_ASSIGN_OR_RETURN(auto nl, network::Netlink::open());
+    for (const auto& n : ep->nets) {
+      BERTH_TRY(nl.delete_link(n.host_veth));
+      auto rec = find_network(e, n.network_id);
+      auto ip = network::parse_ipv4(n.ip);
+      if (rec.ok() && ip.ok())
+        BERTH_TRY(network::Ipam(ipam_dir(e, rec->id), rec->subnet, rec->gateway).release(*ip));
+    }
+    if (!ep->netns.empty()) ns = ep->netns;
+  }
+  BERTH_TRY(network::remove_netns(ns));
+  if (!ep.ok()) return {};
+  if (::unlink(endpoint_path(e, cid).c_str()) < 0 && errno != ENOENT)
+    return sys_error("removing the endpoint of " + cid);
+  refresh_peers(e, *ep);
+  return sync_nft(e);
+}
+
+}  // namespace netint
+
+Status detach_container_network(Engine& e, const std::string& cid) {
+  if (!path_exists(endpoint_path(e, cid)) && !network::is_netns(netns_path(e, cid))) return {};
+  BERTH_ASSIGN_OR_RETURN(UniqueFd lock, lock_network());
+  return detach_locked(e, cid);
+}
+
+}  // namespace berth::engine
