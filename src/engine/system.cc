@@ -8,6 +8,7 @@
 
 #include "base/fs.h"
 #include "base/log.h"
+#include "engine/build.h"
 #include "engine/engine.h"
 
 namespace berth::engine {
@@ -93,7 +94,8 @@ Result<std::vector<DfRow>> Engine::disk_usage() {
     ++images.active;
     images.reclaimable -= std::min(images.reclaimable, img.size);
   }
-  return std::vector<DfRow>{images, ctrs, {"Local Volumes", 0, 0, 0, 0}, {"Build Cache", 0, 0, 0, 0}};
+  BERTH_ASSIGN_OR_RETURN(auto cache, build_cache_usage(*this));
+  return std::vector<DfRow>{images, ctrs, {"Local Volumes", 0, 0, 0, 0}, cache};
 }
 
 Result<CheckReport> Engine::check(bool repair) {

@@ -1,0 +1,320 @@
+#!/usr/bin/env bats
+# berth build: the seeds' build commands verbatim, multi-stage, the cache, build args into labels,
+# secrets that never reach the image, parse errors naming the line.
+
+bats_require_minimum_version 1.5.0
+load helpers
+
+setup_file() {
+  berth_setup_file
+  # The seeds' bases stand in as the busybox fixture (no registry is needed).
+  berth import "$BUSYBOX_TAR" busybox:latest >/dev/null
+  berth tag busybox:latest alpine:latest
+  berth tag busybox:latest python:3.7-slim
+  berth tag busybox:latest ubuntu:latest
+}
+teardown_file() {
+  berth_teardown_file
+}
+
+# A fresh context directory, made the current one.
+ctx() {
+  CTX="$BERTH_TEST_ROOT/ctx-$1"
+  rm -rf "$CTX"
+  mkdir -p "$CTX"
+  cd "$CTX"
+}
+
+@test "seed: berth build -t tagifai:latest -f Dockerfile . (WORKDIR, COPY, RUN, EXPOSE, ENTRYPOINT)" {
+  ctx tagifai
+  echo 'from setuptools import setup' > setup.py
+  printf 'fastapi\nuvicorn\n' > requirements.txt
+  mkdir -p tagifai app config
+  echo 'print("tagifai")' > tagifai/main.py
+  echo 'api' > app/api.py
+  echo 'cfg' > config/config.py
+  cat > Dockerfile <<'DF'
+# Base image
+FROM python:3.7-slim
+
+# Install dependencies
+WORKDIR /mlops
+COPY setup.py setup.py
+COPY requirements.txt requirements.txt
+RUN echo installing \
+    && cat requirements.txt > /mlops/installed \
+    && echo done >> /mlops/installed
+
+# Copy
+COPY tagifai tagifai
+COPY app app
+COPY config config
+
+# Export ports
+EXPOSE 8000
+
+# Start app
+ENTRYPOINT ["sh", "-c", "cat /mlops/installed /mlops/tagifai/main.py; ls /mlops"]
+DF
+  run berth build -t tagifai:latest -f Dockerfile .
+  expect_status 0
+  [[ "$output" == *"[1/8] FROM docker.io/library/python:3.7-slim"* ]]
+  [[ "$output" == *"[5/8] RUN echo installing"* ]]
+  [[ "$output" == *"installing"* ]]
+  [[ "$output" == *"naming to docker.io/library/tagifai:latest done"* ]]
+  run berth inspect --format '{{.Config.WorkingDir}} {{json .Config.ExposedPorts}} {{json .Config.Entrypoint}}' tagifai:latest
+  expect_status 0
+  [ "$output" = '/mlops {"8000/tcp":{}} ["sh","-c","cat /mlops/installed /mlops/tagifai/main.py; ls /mlops"]' ]
+  run berth run --rm tagifai:latest
+  expect_status 0
+  [ "${lines[0]}" = "fastapi" ]
+  [ "${lines[2]}" = "done" ]
+  [ "${lines[3]}" = 'print("tagifai")' ]
+  [[ "$output" == *"app"*"config"*"installed"*"requirements.txt"*"setup.py"*"tagifai"* ]]
+  # Each RUN/COPY made a layer; WORKDIR created /mlops (one more); metadata made none.
+  run berth inspect --format '{{len .RootFS.Layers}}' tagifai:latest
+  [ "$output" = "8" ]
+  run berth history tagifai:latest
+  expect_status 0
+  [[ "$output" == *"RUN /bin/sh -c echo installing"* ]]
+  [[ "$output" == *"EXPOSE map[8000/tcp:{}]"* ]]
+}
+
+@test "seed: berth image build -t \"echo_service\" . (MAINTAINER, COPY, ENTRYPOINT exec form)" {
+  ctx echo
+  echo 'print("echo")' > echo.py
+  cat > Dockerfile <<'DF'
+FROM ubuntu:latest
+MAINTAINER Jane Doe "jane@example.com"
+COPY echo.py echo.py
+ENTRYPOINT ["cat","echo.py"]
+DF
+  run berth image build -t "echo_service" .
+  expect_status 0
+  run berth images echo_service --format '{{.Repository}}:{{.Tag}}'
+  [ "$output" = "echo_service:latest" ]
+  run berth inspect --format '{{.Author}}' echo_service
+  [ "$output" = 'Jane Doe "jane@example.com"' ]
+  run berth run --rm echo_service
+  expect_status 0
+  [ "$output" = 'print("echo")' ]
+}
+
+@test "seed: BuildKit secret: printed by the RUN, absent from the image, its history and save" {
+  ctx secret
+  echo "TOP SECRET ASTRONAUT PASSWORD" > secret.txt
+  printf 'FROM alpine\nRUN --mount=type=secret,id=mypass cat /run/secrets/mypass\n' > Dockerfile
+  DOCKER_BUILDKIT=1 run berth build . -t myimage \
+    --secret id=mypass,src=secret.txt
+  expect_status 0
+  DOCKER_BUILDKIT=1 BUILDKIT_PROGRESS=plain run berth build . \
+    --no-cache --secret id=mypass,src=secret.txt
+  expect_status 0
+  [[ "$output" =~ \#[0-9]+\ \[2/2\]\ RUN\ --mount=type=secret,id=mypass\ cat\ /run/secrets/mypass ]]
+  [[ "$output" =~ \#[0-9]+\ [0-9]+\.[0-9]{3}\ TOP\ SECRET\ ASTRONAUT\ PASSWORD ]]
+  # Not in the image: no file, no mount point, nothing in the history or the saved tar.
+  run berth run --rm myimage sh -c 'ls -a /run/secrets 2>&1; cat /run/secrets/mypass 2>&1'
+  [[ "$output" != *"TOP SECRET"* ]]
+  run berth history --no-trunc myimage
+  expect_status 0
+  [[ "$output" != *"TOP SECRET"* ]]
+  berth save myimage -o "$BERTH_TEST_ROOT/myimage.tar"
+  mkdir -p "$BERTH_TEST_ROOT/saved" && tar -xf "$BERTH_TEST_ROOT/myimage.tar" -C "$BERTH_TEST_ROOT/saved"
+  ! grep -r -a -q "TOP SECRET" "$BERTH_TEST_ROOT/saved"
+  for l in "$BERTH_TEST_ROOT"/saved/blobs/sha256/*; do
+    ! tar -tf "$l" 2>/dev/null | grep -q 'run/secrets'
+  done
+  # A required secret that was not given fails the step, naming it.
+  printf 'FROM alpine\nRUN --mount=type=secret,id=other,required=true cat /run/secrets/other\n' > Dockerfile
+  run berth build .
+  expect_status 1
+  [[ "$output" == *"secret other: not found"* ]]
+}
+
+@test "multi-stage: COPY --from a named stage, --target stops early, unused stages are skipped" {
+  ctx multi
+  cat > Dockerfile <<'DF'
+FROM busybox AS build
+RUN mkdir -p /out && echo artifact > /out/bin.txt
+FROM busybox AS unused
+RUN echo should-not-run
+FROM busybox
+COPY --from=build /out/bin.txt /app/
+COPY --from=0 /out /copied
+CMD ["cat", "/app/bin.txt", "/copied/bin.txt"]
+DF
+  run berth build -t multi .
+  expect_status 0
+  [[ "$output" != *"should-not-run"* ]]
+  run berth run --rm multi
+  expect_status 0
+  [ "$output" = "$(printf 'artifact\nartifact')" ]
+  run berth build --target build -t multi-build .
+  expect_status 0
+  run berth run --rm multi-build cat /out/bin.txt
+  [ "$output" = "artifact" ]
+  run berth run --rm multi-build ls /app
+  [ "$status" -ne 0 ]
+  run berth build --target nope .
+  expect_status 1
+  [[ "$output" == *"target stage"* || "$output" == *"build target nope"* ]]
+}
+
+@test "cache: a rebuild runs nothing; one changed byte reruns the steps after it; mtimes alone do not" {
+  ctx cache
+  echo one > a.txt
+  echo keep > b.txt
+  cat > Dockerfile <<'DF'
+FROM busybox
+COPY b.txt /b.txt
+RUN echo ran-first-run
+COPY a.txt /a.txt
+RUN echo ran-second-run && cat /a.txt > /copy.txt
+DF
+  run berth build -q -t cached .
+  expect_status 0
+  first="$output"
+  run berth build --progress=plain -t cached .
+  expect_status 0
+  [[ "$output" != *"ran-first-run"* ]]
+  [[ "$output" != *"ran-second-run"* ]]
+  [ "$(grep -c CACHED <<<"$output")" -eq 4 ]
+  run berth build -q -t cached .
+  [ "$output" = "$first" ]
+  touch -d '2001-01-01' a.txt b.txt
+  run berth build --progress=plain -t cached .
+  [[ "$output" != *"ran-"* ]]
+  echo two > a.txt
+  run berth build --progress=plain -t cached .
+  expect_status 0
+  [[ "$output" != *"ran-first-run"* ]]
+  [[ "$output" == *"ran-second-run"* ]]
+  run berth run --rm cached cat /copy.txt
+  [ "$output" = "two" ]
+  # --no-cache runs everything again.
+  run berth build --no-cache -t cached .
+  [[ "$output" == *"ran-first-run"* ]]
+  # The cache shows in system df and builder prune empties it.
+  run berth system df --format '{{.Type}} {{.TotalCount}}'
+  [[ "$output" =~ Build\ Cache\ [1-9] ]]
+  run berth builder prune -f
+  expect_status 0
+  [[ "$output" == Total:* ]]
+  run berth system df --format '{{.Type}} {{.TotalCount}}'
+  [[ "$output" == *"Build Cache 0"* ]]
+  run berth build --progress=plain -t cached .
+  [[ "$output" == *"ran-first-run"* ]]
+  run berth run --rm cached cat /copy.txt
+  [ "$output" = "two" ]
+}
+
+@test "seed 004: --build-arg values reach LABELs, read back with inspect --format" {
+  ctx labels
+  cat > Dockerfile <<'DF'
+FROM busybox
+LABEL maintainer="colorai@colorai.com"
+
+ARG VENDOR="ColorAI"
+ARG REPOSITORY
+ARG TAG
+ARG COMMIT
+ARG BRANCH
+
+LABEL org.label-schema.schema-version="1.0" \
+      org.label-schema.name=$REPOSITORY \
+      org.label-schema.description="Computer Vision Backend for Cauchy" \
+      org.label-schema.vcs-ref=$COMMIT \
+      org.label-schema.vcs-branch=${BRANCH:-none} \
+      org.label-schema.vendor=$VENDOR \
+      org.label-schema.docker.cmd="docker run -d --name framework \
+--restart unless-stopped $REPOSITORY:$TAG python cauchy_services.py --port 8339"
+DF
+  REPOSITORY=colorai/cauchycv TAG=0.2.7 COMMIT=bbe9a6a
+  run berth build --tag $REPOSITORY:$TAG \
+             --build-arg REPOSITORY=$REPOSITORY \
+             --build-arg TAG=$TAG \
+             --build-arg COMMIT=$COMMIT \
+             --label extra=yes \
+             .
+  expect_status 0
+  run berth inspect colorai/cauchycv:0.2.7 --format '{{index .ContainerConfig.Labels "org.label-schema.docker.cmd"}}'
+  [ "$output" = "docker run -d --name framework --restart unless-stopped colorai/cauchycv:0.2.7 python cauchy_services.py --port 8339" ]
+  run berth inspect colorai/cauchycv:0.2.7 --format '{{index .Config.Labels "org.label-schema.vcs-ref"}} {{index .Config.Labels "org.label-schema.vendor"}} {{index .Config.Labels "org.label-schema.vcs-branch"}} {{index .Config.Labels "extra"}}'
+  [ "$output" = "bbe9a6a ColorAI none yes" ]
+}
+
+@test "errors: a parse error names the line; a failing RUN names the step and its exit code" {
+  ctx errors
+  printf 'FROM busybox\nRUN true\nFOO bar\n' > Dockerfile
+  run berth build .
+  expect_status 1
+  [[ "$output" == *"dockerfile parse error on line 3: unknown instruction: FOO"* ]]
+  printf 'FROM busybox\nCOPY --frm=x a b\n' > Dockerfile
+  run berth build .
+  expect_status 1
+  [[ "$output" == *"dockerfile parse error on line 2: unknown flag: frm"* ]]
+  printf 'FROM busybox\nENV A=1\nRUN echo failing && exit 3\n' > Dockerfile
+  before=$(berth images -a -q | sort | tr '\n' ' ')
+  run berth build -t failing .
+  expect_status 1
+  [[ "$output" == *"Dockerfile:3"* ]]
+  [[ "$output" == *'process "/bin/sh -c echo failing && exit 3" did not complete successfully: exit code: 3'* ]]
+  [ "$(berth images -a -q | sort | tr '\n' ' ')" = "$before" ]
+  printf 'FROM busybox\nCOPY missing.txt /x\n' > Dockerfile
+  run berth build .
+  expect_status 1
+  [[ "$output" == *'"/missing.txt": not found'* ]]
+  printf 'FROM no/such:image\n' > Dockerfile
+  run berth build .
+  expect_status 1
+  [[ "$output" == *"pull access denied"* ]]
+  run berth build --platform linux/s390x-nope .
+  expect_status 1
+}
+
+@test "Dockerfile features: heredocs, ENV expansion, .dockerignore, ADD of a tar, USER, -f - and a context on stdin" {
+  ctx features
+  mkdir -p sub/deep && echo secret > sub/deep/key.pem && echo ok > sub/keep.txt && echo log > x.log
+  printf '**/*.pem\n*.log\n' > .dockerignore
+  mkdir -p tarsrc && echo fromtar > tarsrc/t.txt && tar -C tarsrc -czf files.tgz t.txt
+  cat > Dockerfile <<'DF'
+# syntax=docker/dockerfile:1
+FROM busybox
+ENV DIR=/srv NAME="a b"
+ENV OLD legacy form
+WORKDIR ${DIR}/app
+COPY sub ./sub/
+ADD files.tgz /unpacked/
+COPY <<EOF /srv/note.txt
+name=${NAME} dir=$DIR
+EOF
+RUN <<EOT
+set -e
+echo "heredoc ran" > /srv/ran.txt
+EOT
+USER nobody
+CMD ["sh", "-c", "id -u; pwd; cat /srv/note.txt /srv/ran.txt /unpacked/t.txt; echo $OLD; ls -R /srv/app/sub"]
+DF
+  run berth build -t features .
+  expect_status 0
+  run berth run --rm features
+  expect_status 0
+  [ "${lines[0]}" = "65534" ]
+  [ "${lines[1]}" = "/srv/app" ]
+  [ "${lines[2]}" = "name=a b dir=/srv" ]
+  [ "${lines[3]}" = "heredoc ran" ]
+  [ "${lines[4]}" = "fromtar" ]
+  [ "${lines[5]}" = "legacy form" ]
+  [[ "$output" == *"keep.txt"* ]]
+  [[ "$output" != *"key.pem"* ]]
+  # -f - reads the Dockerfile from stdin; `-` as the context reads a tar.
+  run berth build -q -t fromstdin -f - . <<<$'FROM busybox\nCOPY sub/keep.txt /k\n'
+  expect_status 0
+  run berth run --rm fromstdin cat /k
+  [ "$output" = "ok" ]
+  printf 'FROM busybox\nCOPY keep.txt /k2\n' > sub/Dockerfile
+  run bash -c "tar -C sub -cf - . | '$BERTH' --root '$BERTH_TEST_ROOT' --runroot '$BERTH_TEST_ROOT/run' build -q -t tarctx -"
+  expect_status 0
+  run berth run --rm tarctx cat /k2
+  [ "$output" = "ok" ]
+}
