@@ -113,9 +113,10 @@ void Builder::apply(State& st, const std::string& key, const CacheHit& hit,
                     const std::string& created_by) {
   if (!hit.diff_id.empty()) st.cfg.diff_ids.push_back(hit.diff_id);
   st.top_layer = hit.top_layer;
-  st.time = hit.created;
+  // SOURCE_DATE_EPOCH fixes every time, also of steps a build without it cached.
+  st.time = req_.source_date_epoch ? build_time_ : hit.created;
   oci::HistoryEntry h;
-  h.created = image::rfc3339(hit.created);
+  h.created = image::rfc3339(st.time);
   h.created_by = created_by;
   h.comment = "buildkit.dockerfile.v0";
   h.empty_layer = hit.diff_id.empty();

@@ -324,3 +324,71 @@ DF
   run berth run --rm tarctx cat /k2
   [ "$output" = "ok" ]
 }
+
+@test "RUN mounts: a cache mount persists between builds, bind and tmpfs mounts leave no trace" {
+  ctx mounts
+  echo from-context > input.txt
+  cat > Dockerfile <<'DF'
+FROM busybox
+RUN --mount=type=cache,target=/var/cache/app sh -c 'echo x >> /var/cache/app/count; echo "count=$(wc -l < /var/cache/app/count)"'
+RUN --mount=type=bind,source=input.txt,target=/mnt/in.txt cp /mnt/in.txt /copied.txt
+RUN --mount=type=tmpfs,target=/scratch sh -c 'echo tmp > /scratch/t; test "$(ls /scratch)" = t'
+DF
+  run berth build --progress=plain -t mounts .
+  expect_status 0
+  ran count=1
+  run berth build --no-cache --progress=plain -t mounts .
+  expect_status 0
+  ran count=2
+  # The mount points were stubs: none of them is in the image.
+  run berth run --rm mounts sh -c 'cat /copied.txt; for p in /var/cache/app /scratch /mnt; do [ -e $p ] && echo $p; done; echo end'
+  [ "$output" = "$(printf 'from-context\nend')" ]
+}
+
+@test "metadata instructions: ONBUILD, HEALTHCHECK, STOPSIGNAL, VOLUME, SHELL, platform ARGs, --iidfile" {
+  ctx meta
+  cat > Dockerfile.base <<'DF'
+FROM busybox
+ONBUILD RUN echo triggered > /onbuild.txt
+DF
+  run berth build -q -t onbase -f Dockerfile.base .
+  expect_status 0
+  run berth inspect --format '{{json .Config.OnBuild}}' onbase
+  [ "$output" = '["RUN echo triggered > /onbuild.txt"]' ]
+  cat > Dockerfile <<'DF'
+FROM onbase
+ARG TARGETARCH
+ARG TARGETPLATFORM
+SHELL ["/bin/sh", "-ec"]
+RUN echo "$TARGETPLATFORM" > /platform && test "$TARGETARCH" != ""
+HEALTHCHECK --interval=5s --retries=2 CMD ["true"]
+STOPSIGNAL SIGUSR1
+VOLUME /data ["/logs"]
+CMD cat /onbuild.txt /platform
+DF
+  run berth build --iidfile "$CTX/iid" -t meta .
+  expect_status 0
+  [ "$(cat "$CTX/iid")" = "$(berth inspect --format '{{.Id}}' meta)" ]
+  run berth inspect --format '{{json .Config.OnBuild}} {{.Config.StopSignal}} {{json .Config.Shell}} {{json .Config.Cmd}} {{json .Config.Healthcheck.Test}} {{.Config.Healthcheck.Retries}}' meta
+  [ "$output" = 'null SIGUSR1 ["/bin/sh","-ec"] ["/bin/sh","-ec","cat /onbuild.txt /platform"] ["CMD","true"] 2' ]
+  run berth run --rm meta
+  expect_status 0
+  [ "${lines[0]}" = "triggered" ]
+  [[ "${lines[1]}" == linux/* ]]
+}
+
+@test "SOURCE_DATE_EPOCH: two --no-cache builds give the same image id" {
+  ctx sde
+  echo data > f.txt
+  printf 'FROM busybox\nCOPY f.txt /f.txt\nRUN echo made > /made.txt\nENV X=1\n' > Dockerfile
+  run env SOURCE_DATE_EPOCH=1700000000 "$BERTH" --root "$BERTH_TEST_ROOT" --runroot "$BERTH_TEST_ROOT/run" build -q --no-cache .
+  expect_status 0
+  first="$output"
+  sleep 1
+  touch f.txt
+  run env SOURCE_DATE_EPOCH=1700000000 "$BERTH" --root "$BERTH_TEST_ROOT" --runroot "$BERTH_TEST_ROOT/run" build -q --no-cache .
+  expect_status 0
+  [ "$output" = "$first" ]
+  run berth inspect --format '{{.Created}}' "$first"
+  [[ "$output" == 2023-11-14T22:13:20* ]]
+}
