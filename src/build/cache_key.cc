@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 
 #include "base/fs.h"
 #include "digest/digest.h"
@@ -22,7 +23,8 @@ void put(Sha256& h, std::string_view s) {
   h.update(s);
 }
 
-Status hash_entry(Sha256& h, const std::string& path, const std::string& name, const SkipFn& skip) {
+Status hash_entry(Sha256& h, const std::string& path, const std::string& name, const SkipFn& skip,
+                  FileDigestCache* cache) {
   struct stat st;
   if (::lstat(path.c_str(), &st) != 0) return sys_error("stat " + path);
   put(h, name);
@@ -34,8 +36,13 @@ Status hash_entry(Sha256& h, const std::string& path, const std::string& name, c
     if (n < 0) return sys_error("readlink " + path);
     put(h, std::string_view(buf, static_cast<size_t>(n)));
   } else if (S_ISREG(st.st_mode)) {
-    BERTH_ASSIGN_OR_RETURN(auto d, sha256_file(path));
-    put(h, d.str());
+    std::optional<std::string> known = cache ? cache->get(path, st) : std::nullopt;
+    if (!known) {
+      BERTH_ASSIGN_OR_RETURN(auto d, sha256_file(path));
+      known = d.str();
+      if (cache) cache->put(path, st, *known);
+    }
+    put(h, *known);
   } else if (S_ISDIR(st.st_mode)) {
     DIR* d = ::opendir(path.c_str());
     if (!d) return sys_error("open " + path);
@@ -49,7 +56,7 @@ Status hash_entry(Sha256& h, const std::string& path, const std::string& name, c
     ::closedir(d);
     std::sort(names.begin(), names.end());
     put(h, std::to_string(names.size()));
-    for (const auto& n : names) BERTH_TRY(hash_entry(h, path_join(path, n), name.empty() ? n : name + "/" + n, skip));
+    for (const auto& n : names) BERTH_TRY(hash_entry(h, path_join(path, n), name.empty() ? n : name + "/" + n, skip, cache));
   }
   return {};
 }
@@ -67,10 +74,69 @@ std::string cache_key(const CacheKeyInput& in) {
 }
 
 Result<std::string> hash_path(const std::string& path, const std::string& name,
-                              const SkipFn& skip) {
+                              const SkipFn& skip, FileDigestCache* cache) {
   Sha256 h;
-  BERTH_TRY(hash_entry(h, path, name, skip));
+  BERTH_TRY(hash_entry(h, path, name, skip, cache));
   return h.finish().str();
+}
+
+namespace {
+int64_t nanos(const struct timespec& t) { return int64_t{t.tv_sec} * 1000000000 + t.tv_nsec; }
+}  // namespace
+
+FileDigestCache FileDigestCache::load(const std::string& path) {
+  FileDigestCache c;
+  c.file_ = path;
+  auto text = read_file(path);
+  if (!text.ok()) return c;
+  std::string_view t = *text;
+  while (!t.empty()) {
+    size_t nl = t.find('\n');
+    std::string line(t.substr(0, nl));
+    t = nl == std::string_view::npos ? std::string_view() : t.substr(nl + 1);
+    // "<digest> <ino> <size> <mtime> <ctime> <path>"
+    char digest[80];
+    unsigned long long ino, size;
+    long long mtime, ctime;
+    int used = 0;
+    if (std::sscanf(line.c_str(), "%79s %llu %llu %lld %lld %n", digest, &ino, &size, &mtime,
+                    &ctime, &used) != 5 || used <= 0)
+      continue;
+    c.entries_[line.substr(static_cast<size_t>(used))] =
+        Entry{digest, ino, size, static_cast<int64_t>(mtime), static_cast<int64_t>(ctime)};
+  }
+  return c;
+}
+
+Status FileDigestCache::save() const {
+  if (!dirty_ || file_.empty()) return {};
+  std::string out;
+  for (const auto& [p, e] : entries_) {
+    struct stat st;
+    if (::lstat(p.c_str(), &st) != 0) continue;  // gone: forget it
+    out += e.digest + " " + std::to_string(e.ino) + " " + std::to_string(e.size) + " " +
+           std::to_string(e.mtime) + " " + std::to_string(e.ctime) + " " + p + "\n";
+  }
+  return atomic_write_file(file_, out, 0600);
+}
+
+std::optional<std::string> FileDigestCache::get(const std::string& path,
+                                                const struct stat& st) const {
+  auto it = entries_.find(path);
+  if (it == entries_.end()) return std::nullopt;
+  const Entry& e = it->second;
+  if (e.ino != st.st_ino || e.size != static_cast<uint64_t>(st.st_size) ||
+      e.mtime != nanos(st.st_mtim) || e.ctime != nanos(st.st_ctim))
+    return std::nullopt;
+  return e.digest;
+}
+
+void FileDigestCache::put(const std::string& path, const struct stat& st,
+                          const std::string& digest) {
+  if (path.find('\n') != std::string::npos) return;
+  entries_[path] = Entry{digest, st.st_ino, static_cast<uint64_t>(st.st_size), nanos(st.st_mtim),
+                         nanos(st.st_ctim)};
+  dirty_ = true;
 }
 
 }  // namespace berth::build

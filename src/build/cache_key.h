@@ -5,7 +5,12 @@
 // its mtime: touching a file does not invalidate the cache, changing one byte does.
 #pragma once
 
+#include <sys/stat.h>
+
+#include <cstdint>
 #include <functional>
+#include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -24,9 +29,32 @@ std::string cache_key(const CacheKeyInput& in);
 
 // The digest of the file tree at `path` (a file, a symlink or a directory, walked in sorted
 // order), named `name` in the digest so a rename changes it. Symlinks are not followed.
+// Content digests of files by (inode, size, mtime, ctime), so an unchanged context costs stats,
+// not reads. ctime moves on every content or metadata change and cannot be set by users, so a
+// matching entry means the same content. Kept as a text file under berth's root; any problem
+// reading it gives an empty cache (it is only a cache).
+class FileDigestCache {
+ public:
+  static FileDigestCache load(const std::string& path);
+  Status save() const;  // atomically, when something changed
+  std::optional<std::string> get(const std::string& path, const struct stat& st) const;
+  void put(const std::string& path, const struct stat& st, const std::string& digest);
+  size_t size() const { return entries_.size(); }
+
+ private:
+  struct Entry {
+    std::string digest;
+    uint64_t ino = 0, size = 0;
+    int64_t mtime = 0, ctime = 0;
+  };
+  std::string file_;
+  std::map<std::string, Entry> entries_;
+  bool dirty_ = false;
+};
+
 // `skip(child_name)` leaves out entries (the .dockerignore'd ones) below a directory.
 using SkipFn = std::function<bool(const std::string& name)>;
 Result<std::string> hash_path(const std::string& path, const std::string& name,
-                              const SkipFn& skip = {});
+                              const SkipFn& skip = {}, FileDigestCache* cache = nullptr);
 
 }  // namespace berth::build

@@ -53,5 +53,28 @@ TEST(CacheKey, ContentAndModeButNotMtime) {
   EXPECT_EQ(*with_skip, *hash_path(d, "ctx"));
 }
 
+TEST(CacheKey, FileDigestCacheSkipsUnchangedFilesAndNoticesChanges) {
+  auto tmp = TempDir::create("/tmp", "cachekey-");
+  ASSERT_TRUE(tmp.ok());
+  std::string f = path_join(tmp->path(), "f");
+  std::string db = path_join(tmp->path(), "digests");
+  ASSERT_TRUE(atomic_write_file(f, "one").ok());
+  auto c = FileDigestCache::load(db);
+  auto h1 = hash_path(f, "f", {}, &c);
+  ASSERT_TRUE(h1.ok());
+  EXPECT_EQ(c.size(), 1u);
+  ASSERT_TRUE(c.save().ok());
+  auto c2 = FileDigestCache::load(db);
+  struct stat st;
+  ASSERT_EQ(::stat(f.c_str(), &st), 0);
+  ASSERT_TRUE(c2.get(f, st).has_value());
+  EXPECT_EQ(*hash_path(f, "f", {}, &c2), *h1);
+  // Same size, new content: ctime moved, so the cache does not answer.
+  ASSERT_TRUE(atomic_write_file(f, "two").ok());
+  ASSERT_EQ(::stat(f.c_str(), &st), 0);
+  EXPECT_FALSE(c2.get(f, st).has_value());
+  EXPECT_NE(*hash_path(f, "f", {}, &c2), *h1);
+}
+
 }  // namespace
 }  // namespace berth::build

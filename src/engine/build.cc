@@ -143,6 +143,7 @@ std::string quoted_list(const std::vector<std::string>& v) {
 }
 
 Builder::~Builder() {
+  (void)digests_.save();
   for (const auto& l : held_) (void)eng_.store().layers().release(l);
 }
 
@@ -491,6 +492,7 @@ Result<BuildResult> Builder::run() {
   out_ << "#" << n << " transferring dockerfile: " << req_.dockerfile_text.size() << "B done\n";
   BERTH_ASSIGN_OR_RETURN(df_, build::parse_dockerfile(req_.dockerfile_text));
   done(n);
+  digests_ = build::FileDigestCache::load(path_join(eng_.options().root, "build-file-digests"));
   if (!req_.platform.empty() && req_.platform != "linux/" + oci::native_arch() &&
       req_.platform != "linux")
     return invalid_argument("--platform " + req_.platform + ": only the native platform linux/" +

@@ -75,7 +75,8 @@ Status Builder::cache_put(const std::string& key, const CacheHit& v) {
   return tx.commit();
 }
 
-Result<Builder::CacheHit> Builder::commit_dir(const State& st, const std::string& dir) {
+Result<Builder::CacheHit> Builder::commit_dir(const State& st, const std::string& dir,
+                                              bool movable) {
   CacheHit out{st.top_layer, "", image::now_nanos()};
   if (req_.source_date_epoch) out.created = build_time_;
   if (dir_empty(dir)) return out;
@@ -97,6 +98,20 @@ Result<Builder::CacheHit> Builder::commit_dir(const State& st, const std::string
   BERTH_ASSIGN_OR_RETURN(auto layer, store.layers().create(
       st.top_layer, ex.diff_id,
       [&](const std::string& diff_dir) -> Result<std::string> {
+        if (movable) {
+          DIR* d = ::opendir(dir.c_str());
+          if (!d) return sys_error("open " + dir);
+          std::vector<std::string> names;
+          while (auto* e = ::readdir(d)) {
+            std::string n = e->d_name;
+            if (n != "." && n != "..") names.push_back(n);
+          }
+          ::closedir(d);
+          for (const auto& n : names)
+            if (::rename(path_join(dir, n).c_str(), path_join(diff_dir, n).c_str()) != 0)
+              return sys_error("moving " + n + " into the layer");
+          return ex.diff_id;
+        }
         BERTH_ASSIGN_OR_RETURN(auto in, open_file(tar, O_RDONLY));
         BERTH_ASSIGN_OR_RETURN(auto r, archive::apply_layer(in.get(), diff_dir));
         return r.diff_id;
@@ -145,6 +160,7 @@ Result<uint64_t> prune_build_cache(Engine& engine, bool all) {
       if (!t.empty()) BERTH_TRY(store.layers().release(t));
     BERTH_TRY(tx.commit());
   }
+  BERTH_TRY(remove_all(path_join(engine.options().root, "build-file-digests")));
   if (all) {
     std::string mounts = path_join(engine.options().root, "build-cache-mounts");
     auto du = disk_usage(mounts);

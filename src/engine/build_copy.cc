@@ -158,7 +158,7 @@ Status Builder::copy_step(Stage& s, const Instruction& ins, int n) {
       sources.push_back({m, "", ""});
       if (from_id.empty()) {
         BERTH_ASSIGN_OR_RETURN(auto h, build::hash_path(m.empty() ? req_.context_dir : path_join(req_.context_dir, m),
-                                                        m, skip ? build::SkipFn(skip) : build::SkipFn()));
+                                                        m, skip ? build::SkipFn(skip) : build::SkipFn(), &digests_));
         inputs.push_back(h);
       }
     }
@@ -263,7 +263,7 @@ Status Builder::copy_step(Stage& s, const Instruction& ins, int n) {
     BERTH_TRY(make_parents(dst_view, root, t));
     BERTH_TRY(copy_tree(src_view, src.rel, path_join(root, t), co));
   }
-  BERTH_ASSIGN_OR_RETURN(auto made, commit_dir(st, root));
+  BERTH_ASSIGN_OR_RETURN(auto made, commit_dir(st, root, true));
   BERTH_TRY(cache_put(key, made));
   apply(st, key, made, created_by);
   done(n);
@@ -294,7 +294,7 @@ Status Builder::workdir_step(State& st, const Instruction& ins, const std::strin
   std::string root = path_join(staging.path(), "root");
   BERTH_TRY(mkdir_all(root, 0755));
   BERTH_TRY(make_parents(view, root, rel + "/x"));
-  BERTH_ASSIGN_OR_RETURN(auto made, commit_dir(st, root));
+  BERTH_ASSIGN_OR_RETURN(auto made, commit_dir(st, root, true));
   BERTH_TRY(cache_put(key, made));
   apply(st, key, made, created_by);
   done(n);

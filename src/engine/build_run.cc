@@ -207,7 +207,7 @@ Status Builder::run_step(Stage& s, const Instruction& ins, int n) {
     } else if (m.type == "bind") {
       std::string src = build::clean_path("/" + m.source).substr(1);
       BERTH_ASSIGN_OR_RETURN(auto h, build::hash_path(path_join(req_.context_dir, src), src,
-                                                      [&](const std::string& r) { return ignore_.excluded(r); }));
+                                                      [&](const std::string& r) { return ignore_.excluded(r); }, &digests_));
       inputs.push_back(h);
     }
   }

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "base/unique_fd.h"
+#include "build/cache_key.h"
 #include "engine/build_internal.h"
 #include "engine/engine.h"
 
@@ -46,8 +47,10 @@ class Builder {
   };
   Result<std::optional<CacheHit>> cache_get(const std::string& key);
   Status cache_put(const std::string& key, const CacheHit& v);
-  // `dir` (overlay form) becomes a layer on st.top_layer; empty dir: no layer.
-  Result<CacheHit> commit_dir(const State& st, const std::string& dir);
+  // `dir` (overlay form) becomes a layer on st.top_layer; empty dir: no layer. With `movable`
+  // (a staging dir berth filled itself, no overlay xattrs) its entries are moved into the layer
+  // store instead of being extracted again from the tar.
+  Result<CacheHit> commit_dir(const State& st, const std::string& dir, bool movable = false);
   // Applies a step's result to the state: diff id, top layer, history, key.
   void apply(State& st, const std::string& key, const CacheHit& hit, const std::string& created_by);
   Result<std::vector<std::string>> lowers(const State& st);
@@ -63,6 +66,7 @@ class Builder {
   std::ostream& out_;
   build::Dockerfile df_;
   build::IgnoreMatcher ignore_;
+  build::FileDigestCache digests_;  // context file digests by stat, kept across builds
   std::vector<Stage> stages_;
   build::Vars meta_args_;  // ARGs before the first FROM, with values
   std::map<std::string, std::string> build_args_;  // --build-arg, resolved
