@@ -205,7 +205,12 @@ Status make_parents(const LayerView& view, const std::string& staging, const std
   for (size_t i = 0; i + 1 < parts.size(); ++i) {
     cur_rel = cur_rel.empty() ? parts[i] : cur_rel + "/" + parts[i];
     cur = path_join(cur, parts[i]);
-    if (path_exists(cur)) continue;
+    struct stat existing;
+    if (::lstat(cur.c_str(), &existing) == 0) {
+      if (S_ISDIR(existing.st_mode)) continue;
+      // Never write through a symlink an earlier source of this step put here.
+      if (::unlink(cur.c_str()) != 0) return sys_error("unlink " + cur);
+    }
     auto e = view.find(cur_rel);
     if (::mkdir(cur.c_str(), 0755) != 0 && errno != EEXIST) return sys_error("mkdir " + cur);
     if (e && S_ISDIR(e->st.st_mode)) {

@@ -1,6 +1,7 @@
 // RUN: one command in a real container on an overlay of the state's layers. The upper dir, once
 // the mount stubs the runtime made are gone, is the step's layer.
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -137,6 +138,34 @@ void remove_stubs(const std::string& upper, const LayerView& view, const std::st
     rel = slash == std::string::npos ? "" : rel.substr(0, slash);
   }
 }
+
+// While a RUN runs, SIGINT/SIGTERM/SIGHUP kill its container (pid 1 of its pid namespace
+// ignores them) so the build can clean up (cgroup, scratch dirs, secrets) and fail.
+volatile sig_atomic_t g_run_pid = 0;
+volatile sig_atomic_t g_canceled = 0;
+void cancel_run(int) {
+  g_canceled = 1;
+  if (g_run_pid > 0) ::kill(g_run_pid, SIGKILL);
+}
+
+class CancelGuard {
+ public:
+  CancelGuard() {
+    struct sigaction sa {};
+    sa.sa_handler = cancel_run;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESTART;
+    for (int i = 0; i < 3; ++i) ::sigaction(kSignals[i], &sa, &old_[i]);
+  }
+  ~CancelGuard() {
+    g_run_pid = 0;
+    for (int i = 0; i < 3; ++i) ::sigaction(kSignals[i], &old_[i], nullptr);
+  }
+
+ private:
+  static constexpr int kSignals[3] = {SIGINT, SIGTERM, SIGHUP};
+  struct sigaction old_[3];
+};
 
 std::vector<runtime::DeviceRule> device_rules(const oci::RuntimeSpec& spec) {
   std::vector<runtime::DeviceRule> out;
@@ -344,12 +373,16 @@ Status Builder::run_step(Stage& s, const Instruction& ins, int n) {
   lo.stdin_fd = devnull.get();
   lo.stdout_fd = wr.get();
   lo.stderr_fd = wr.get();
+  CancelGuard cancel_guard;
+  g_canceled = 0;
   auto launched = runtime::launch(spec, lo);
   wr.reset();
   if (!launched.ok()) {
     failed(n, launched.error().message());
     return std::move(launched).error();
   }
+  g_run_pid = launched->pid;
+  if (g_canceled) ::kill(launched->pid, SIGKILL);
   std::string pending;
   char buf[8192];
   while (true) {
@@ -366,6 +399,11 @@ Status Builder::run_step(Stage& s, const Instruction& ins, int n) {
   if (!pending.empty()) log_line(n, pending);
   int status = 0;
   while (::waitpid(launched->pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  g_run_pid = 0;
+  if (g_canceled) {
+    failed(n, "canceled");
+    return Error(Code::kCancelled, "canceled");
   }
   int code = runtime::docker_exit_status(status);
   if (code != 0) {
