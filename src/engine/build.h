@@ -62,3 +62,20 @@ Result<uint64_t> prune_build_cache(Engine& engine, bool all);
 Result<DfRow> build_cache_usage(Engine& engine);
 
 }  // namespace berth::engine
+
+namespace berth::engine {
+
+// `--output`: where a build's result goes besides the store.
+struct BuildOutput {
+  std::string type;  // docker | oci (an image archive, as `save`), tar (the root file system as a
+                     // tar), local (the root file system copied into a directory)
+  std::string dest;  // a file, "-" for stdout (docker, oci, tar), or a directory (local)
+};
+
+// Parses Docker's `-o` values: "type=tar,dest=out.tar", "out-dir" (local), "-" (tar to stdout).
+Result<BuildOutput> parse_build_output(const std::string& value);
+
+// Writes the built image `image_id` where `out` says.
+Status write_build_output(Engine& engine, const std::string& image_id, const BuildOutput& out);
+
+}  // namespace berth::engine

@@ -392,3 +392,23 @@ DF
   run berth inspect --format '{{.Created}}' "$first"
   [[ "$output" == 2023-11-14T22:13:20* ]]
 }
+
+@test "--output: an image archive berth load reads back, a root file system tar, a local tree" {
+  ctx output
+  printf 'FROM busybox\nRUN echo out > /out.txt\n' > Dockerfile
+  run berth build -o type=docker,dest="$CTX/img.tar" -o type=tar,dest="$CTX/fs.tar" -o "$CTX/tree" -q .
+  expect_status 0
+  id="$output"
+  tar -tf "$CTX/img.tar" | grep -q '^manifest.json$'
+  tar -tf "$CTX/img.tar" | grep -q '^index.json$'
+  tar -xOf "$CTX/fs.tar" out.txt | grep -qx out
+  tar -tf "$CTX/fs.tar" | grep -q '^bin/busybox$'
+  [ "$(cat "$CTX/tree/out.txt")" = "out" ]
+  [ -x "$CTX/tree/bin/busybox" ]
+  berth rmi -f "$id" >/dev/null
+  run berth load -i "$CTX/img.tar"
+  expect_status 0
+  [[ "$output" == *"${id#sha256:}"* ]]
+  run berth build -o type=registry .
+  expect_status 125
+}

@@ -105,8 +105,12 @@ void run_build(Cli& cli, BuildOpts& o) {
   if (o.progress != "auto" && o.progress != "plain" && o.progress != "tty" &&
       o.progress != "quiet" && o.progress != "rawjson")
     return cli.fail(invalid_argument("invalid progress mode \"" + o.progress + "\""), 125);
-  if (!o.outputs.empty())
-    return cli.fail(unimplemented("--output is not supported by berth yet; use `berth save`"), 125);
+  std::vector<engine::BuildOutput> outputs;
+  for (const auto& v : o.outputs) {
+    auto out = engine::parse_build_output(v);
+    if (!out.ok()) return cli.fail(out.error(), 125);
+    outputs.push_back(*out);
+  }
   for (const auto& t : o.tags) {
     auto r = image::parse_docker_ref(t);
     if (!r.ok()) return cli.fail(invalid_argument("invalid argument \"" + t + "\" for \"-t, --tag\" flag: " + r.error().message()), 125);
@@ -215,6 +219,10 @@ void run_build(Cli& cli, BuildOpts& o) {
   if (!o.iidfile.empty()) {
     auto st = atomic_write_file(absolute(o.iidfile), r->image_id);
     if (!st.ok()) return cli.fail(st.error());
+  }
+  for (const auto& out : outputs) {
+    auto st = engine::write_build_output(**eng, r->image_id, out);
+    if (!st.ok()) return cli.fail(std::move(st).error().context("writing --output " + out.type));
   }
   if (o.quiet) cli.out << r->image_id << "\n";
 }
