@@ -149,9 +149,24 @@ Builder::~Builder() {
 
 // ---- progress ----
 
+std::string Builder::fit(const std::string& s, size_t used) const {
+  size_t width = req_.tty_width > 20 ? static_cast<size_t>(req_.tty_width) : 80;
+  size_t room = width > used + 1 ? width - used - 1 : 1;
+  std::string out;
+  for (char c : s) out += (c == '\t' || c == '\r') ? ' ' : c;
+  return out.size() > room ? out.substr(0, room) : out;
+}
+
 int Builder::begin(const std::string& title) {
   int n = next_++;
   started_[n] = std::chrono::steady_clock::now();
+  titles_[n] = title;
+  if (req_.progress == "tty") {
+    tty_tail_.clear();
+    tty_shown_ = 0;
+    out_ << " => " << fit(title, 4) << "\n" << std::flush;
+    return n;
+  }
   out_ << "#" << n << " " << title << "\n" << std::flush;
   return n;
 }
@@ -162,7 +177,21 @@ double Builder::elapsed(int n) const {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - it->second).count();
 }
 
+// Erases the output lines drawn under the running step and draws the last few again.
+void Builder::tty_redraw_output() {
+  if (tty_shown_) out_ << "\033[" << tty_shown_ << "A\033[J";
+  for (const auto& l : tty_tail_) out_ << "\033[2m => => # " << fit(l, 9) << "\033[0m\n";
+  tty_shown_ = tty_tail_.size();
+  out_ << std::flush;
+}
+
 void Builder::log_line(int n, const std::string& line) {
+  if (req_.progress == "tty") {
+    tty_tail_.push_back(line);
+    if (tty_tail_.size() > 6) tty_tail_.erase(tty_tail_.begin());
+    tty_redraw_output();
+    return;
+  }
   std::ostringstream t;
   t << std::fixed << std::setprecision(3) << elapsed(n);
   out_ << "#" << n << " " << t.str() << " " << line << "\n" << std::flush;
@@ -171,12 +200,31 @@ void Builder::log_line(int n, const std::string& line) {
 void Builder::done(int n) {
   std::ostringstream t;
   t << std::fixed << std::setprecision(1) << elapsed(n);
+  if (req_.progress == "tty") {
+    // The step's line again, with its time; its output goes away, as BuildKit's view does.
+    out_ << "\033[" << (tty_shown_ + 1) << "A\033[J => " << fit(titles_[n], 12) << "  "
+         << t.str() << "s\n" << std::flush;
+    tty_tail_.clear();
+    tty_shown_ = 0;
+    return;
+  }
   out_ << "#" << n << " DONE " << t.str() << "s\n\n" << std::flush;
 }
 
-void Builder::cached(int n) { out_ << "#" << n << " CACHED\n\n" << std::flush; }
+void Builder::cached(int n) {
+  if (req_.progress == "tty") {
+    out_ << "\033[1A\033[J => CACHED " << fit(titles_[n], 11) << "\n" << std::flush;
+    return;
+  }
+  out_ << "#" << n << " CACHED\n\n" << std::flush;
+}
 
 void Builder::failed(int n, const std::string& msg) {
+  if (req_.progress == "tty") {
+    // Keep the output that explains the failure.
+    out_ << " => ERROR " << titles_[n] << ": " << msg << "\n" << std::flush;
+    return;
+  }
   out_ << "#" << n << " ERROR: " << msg << "\n" << std::flush;
 }
 
@@ -488,8 +536,10 @@ Status Builder::build_stage(Stage& s) {
 
 Result<BuildResult> Builder::run() {
   build_time_ = req_.source_date_epoch ? *req_.source_date_epoch * 1000000000 : image::now_nanos();
+  if (req_.progress == "tty") out_ << "[+] Building\n";
   int n = begin("[internal] load build definition from " + req_.dockerfile_name);
-  out_ << "#" << n << " transferring dockerfile: " << req_.dockerfile_text.size() << "B done\n";
+  if (req_.progress != "tty")
+    out_ << "#" << n << " transferring dockerfile: " << req_.dockerfile_text.size() << "B done\n";
   BERTH_ASSIGN_OR_RETURN(df_, build::parse_dockerfile(req_.dockerfile_text));
   done(n);
   digests_ = build::FileDigestCache::load(path_join(eng_.options().root, "build-file-digests"));
@@ -504,7 +554,8 @@ Result<BuildResult> Builder::run() {
   if (path_exists(ign_path)) {
     BERTH_ASSIGN_OR_RETURN(ign_text, read_file(ign_path));
   }
-  out_ << "#" << n << " transferring context: " << ign_text.size() << "B done\n";
+  if (req_.progress != "tty")
+    out_ << "#" << n << " transferring context: " << ign_text.size() << "B done\n";
   BERTH_ASSIGN_OR_RETURN(ignore_, build::IgnoreMatcher::parse(ign_text));
   done(n);
 
@@ -614,7 +665,8 @@ Result<BuildResult> Builder::run() {
   st.cfg.architecture = oci::native_arch();
   st.cfg.container_config.reset();
   n = begin("exporting to image");
-  out_ << "#" << n << " exporting layers done\n";
+  bool plain = req_.progress != "tty";
+  if (plain) out_ << "#" << n << " exporting layers done\n";
   image::Store::NewImage img;
   img.config_bytes = oci::serialize_image_config(st.cfg);
   img.top_layer = st.top_layer;
@@ -624,8 +676,10 @@ Result<BuildResult> Builder::run() {
   }
   if (!st.top_layer.empty()) BERTH_TRY(eng_.store().layers().acquire(st.top_layer));
   BERTH_ASSIGN_OR_RETURN(auto rec, eng_.store().add(img));
-  out_ << "#" << n << " writing image " << rec.id << " done\n";
-  for (const auto& t : img.tags) out_ << "#" << n << " naming to " << t.string() << " done\n";
+  if (plain) {
+    out_ << "#" << n << " writing image " << rec.id << " done\n";
+    for (const auto& t : img.tags) out_ << "#" << n << " naming to " << t.string() << " done\n";
+  }
   done(n);
   return BuildResult{rec.id};
 }

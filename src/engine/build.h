@@ -43,6 +43,10 @@ struct BuildRequest {
   std::string network = "default";  // default|host|none for RUN
   std::string platform;             // "" or the native linux/<arch>
   std::optional<int64_t> source_date_epoch;
+  // "plain": BuildKit's log form; "tty": a live view, one line per step, the running step's last
+  // output lines under it, redrawn with ANSI escapes.
+  std::string progress = "plain";
+  int tty_width = 80;  // columns: tty lines are cut to fit, so redrawing counts lines right
 };
 
 struct BuildResult {

@@ -28,6 +28,8 @@ class Builder {
   void cached(int n);
   void failed(int n, const std::string& msg);
   double elapsed(int n) const;
+  void tty_redraw_output();
+  std::string fit(const std::string& s, size_t used) const;  // cut to the terminal's width
 
   // ---- driver (build.cc) ----
   Status build_stage(Stage& s);
@@ -75,6 +77,9 @@ class Builder {
   UniqueFd lock_;
   int next_ = 1;
   std::map<int, std::chrono::steady_clock::time_point> started_;
+  std::map<int, std::string> titles_;
+  std::vector<std::string> tty_tail_;  // the running step's last output lines (tty mode)
+  size_t tty_shown_ = 0;               // lines drawn under the running step's title
   int64_t build_time_ = 0;
 };
 

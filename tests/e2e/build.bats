@@ -412,3 +412,17 @@ DF
   run berth build -o type=registry .
   expect_status 125
 }
+
+@test "--progress=tty: one line per step, cached steps marked, RUN output shown while it runs" {
+  ctx tty
+  printf 'FROM busybox\nRUN echo tty-line\nCOPY Dockerfile /D\n' > Dockerfile
+  run berth build --progress=tty -t ttyimg .
+  expect_status 0
+  [[ "$output" == *" => [2/3] RUN echo tty-line"* ]]
+  [[ "$output" == *"=> => # tty-line"* ]]
+  [[ "$output" == *$'\e['*A$'\e[J'* ]]
+  run berth build --progress=tty -t ttyimg .
+  expect_status 0
+  [[ "$output" == *" => CACHED [2/3] RUN echo tty-line"* ]]
+  [[ "$output" != *"#4 "* ]]
+}

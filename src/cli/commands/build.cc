@@ -1,6 +1,7 @@
 // `berth build` / `berth image build` / `berth builder prune`: flags as Docker's (BuildKit) CLI,
 // progress in BuildKit's plain form on stderr, the image id on stdout with -q.
 #include <fcntl.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -116,6 +117,11 @@ void run_build(Cli& cli, BuildOpts& o) {
     if (!r.ok()) return cli.fail(invalid_argument("invalid argument \"" + t + "\" for \"-t, --tag\" flag: " + r.error().message()), 125);
   }
   engine::BuildRequest req;
+  req.progress = o.progress == "tty" || (o.progress == "auto" && ::isatty(STDERR_FILENO)) ? "tty" : "plain";
+  {
+    struct winsize ws {};
+    if (::ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col) req.tty_width = ws.ws_col;
+  }
   req.tags = o.tags;
   req.target = o.target;
   req.no_cache = o.no_cache;
