@@ -14,6 +14,7 @@
 #include "engine/build_steps.h"
 #include "image/changes.h"
 #include "image/import.h"
+#include "runtime/spec.h"
 
 namespace berth::engine {
 namespace buildimpl {
@@ -507,6 +508,11 @@ Status Builder::build_stage(Stage& s) {
   int op = 1;
   BERTH_TRY(from(s, s.ins[0], op, ops));
   State& st = s.state;
+  // As BuildKit: a stage whose base has no PATH gets the default one, so `ENV PATH=/x:$PATH`
+  // and RUN see what a container would.
+  bool has_path = std::any_of(st.cfg.config.env.begin(), st.cfg.config.env.end(),
+                              [](const std::string& e) { return e.rfind("PATH=", 0) == 0; });
+  if (!has_path) st.cfg.config.env.insert(st.cfg.config.env.begin(), std::string("PATH=") + runtime::kDefaultPath);
   // Platform args are declared globally; a stage sees them through ARG, like the others.
   // ONBUILD triggers of the base run first, then are dropped from the new image.
   std::vector<Instruction> triggers;

@@ -102,6 +102,15 @@ DF
   run berth run --rm echo_service
   expect_status 0
   [ "$output" = 'print("echo")' ]
+  # Seed 001's spelling: the context first, the tag after it.
+  printf 'FROM busybox\nENV PATH=/opt/bin:$PATH\nRUN echo "$PATH" > /path.txt\n' > Dockerfile
+  run berth build . -t myimage:1.0
+  expect_status 0
+  run berth run --rm myimage:1.0 echo "Hello world"
+  [ "$output" = "Hello world" ]
+  # A base without PATH gets the default one, as BuildKit gives it.
+  run berth run --rm myimage:1.0 cat /path.txt
+  [ "$output" = "/opt/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" ]
 }
 
 @test "seed: BuildKit secret: printed by the RUN, absent from the image, its history and save" {
