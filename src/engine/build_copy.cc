@@ -57,8 +57,9 @@ bool looks_like_archive(const std::string& path) {
 Status Builder::copy_step(Stage& s, const Instruction& ins, int n) {
   State& st = s.state;
   bool add = ins.keyword == "add";
-  if (add) BERTH_TRY(build::check_flags(ins, {"chown", "chmod", "link", "checksum", "keep-git-dir", "exclude"}));
-  else BERTH_TRY(build::check_flags(ins, {"from", "chown", "chmod", "link", "parents", "exclude"}));
+  // --link is accepted: every berth COPY layer is already independent of what is below it.
+  if (add) BERTH_TRY(build::check_flags(ins, {"chown", "chmod", "link"}));
+  else BERTH_TRY(build::check_flags(ins, {"from", "chown", "chmod", "link"}));
   auto v = vars(st);
   char esc = df_.escape;
   std::vector<std::string> words;
