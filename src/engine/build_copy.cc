@@ -57,7 +57,7 @@ bool looks_like_archive(const std::string& path) {
 Status Builder::copy_step(Stage& s, const Instruction& ins, int n) {
   State& st = s.state;
   bool add = ins.keyword == "add";
-  // --link is accepted: every berth COPY layer is already independent of what is below it.
+  // --link is accepted and changes nothing: berth does not rebase cached layers onto new bases.
   if (add) BERTH_TRY(build::check_flags(ins, {"chown", "chmod", "link"}));
   else BERTH_TRY(build::check_flags(ins, {"from", "chown", "chmod", "link"}));
   auto v = vars(st);
