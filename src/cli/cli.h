@@ -60,6 +60,8 @@ void register_volume_commands(CLI::App& app, Cli& cli);
 void register_exec_commands(CLI::App& app, Cli& cli);
 // After register_container_commands (adds `container port`).
 void register_network_commands(CLI::App& app, Cli& cli);
+// build, image build, builder prune (commands/build.cc); after register_image_commands.
+void register_build_commands(CLI::App& app, Cli& cli);
 
 // "See 'berth images --help'." naming the command path of `app`.
 std::string command_path(const CLI::App* app);

@@ -8,6 +8,7 @@
 
 #include "base/fs.h"
 #include "base/log.h"
+#include "engine/build.h"
 #include "engine/engine.h"
 #include "engine/network.h"
 
@@ -104,7 +105,8 @@ Result<std::vector<DfRow>> Engine::disk_usage() {
     if (v.containers.empty()) vols.reclaimable += n;
     else ++vols.active;
   }
-  return std::vector<DfRow>{images, ctrs, vols, {"Build Cache", 0, 0, 0, 0}};
+  BERTH_ASSIGN_OR_RETURN(auto cache, build_cache_usage(*this));
+  return std::vector<DfRow>{images, ctrs, vols, cache};
 }
 
 Result<CheckReport> Engine::check(bool repair) {

@@ -290,7 +290,8 @@ Status Store::recount_layer_refs() {
       "UPDATE layers SET refs = "
       "(SELECT count(*) FROM layers c WHERE c.parent = layers.chain_id) + "
       "(SELECT count(*) FROM images i WHERE i.top_layer = layers.chain_id) + "
-      "(SELECT count(*) FROM containers k WHERE k.top_layer = layers.chain_id)");
+      "(SELECT count(*) FROM containers k WHERE k.top_layer = layers.chain_id) + "
+      "(SELECT count(*) FROM build_cache b WHERE b.top_layer = layers.chain_id)");
 }
 
 Result<std::vector<std::string>> Store::chain(const ImageRecord& img) {

@@ -62,7 +62,8 @@ TEST_F(DbTest, OpenCreatesSchemaWithWalAndForeignKeys) {
     tables.push_back(st->col_text(0));
   }
   EXPECT_EQ(tables,
-            (std::vector<std::string>{"containers", "images", "layers", "repo_digests", "sequences", "tags"}));
+            (std::vector<std::string>{"build_cache", "containers", "images", "layers", "repo_digests",
+                                      "sequences", "tags"}));
 
   auto jm = db.prepare("PRAGMA journal_mode");
   ASSERT_TRUE(jm.ok() && *jm->step());
@@ -104,7 +105,7 @@ TEST_F(DbTest, NewerSchemaIsRefused) {
   EXPECT_EQ(db.error().code(), Code::kFailedPrecondition);
   EXPECT_EQ(db.error().message(), "open database " + path_ +
                                       ": database schema version 99 is newer than this berth "
-                                      "supports (2)");
+                                      "supports (3)");
 }
 
 TEST_F(DbTest, TxRollsBackOnDestructionAndCommitKeeps) {

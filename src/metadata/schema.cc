@@ -76,9 +76,24 @@ CREATE TABLE containers (
 CREATE INDEX containers_image_id ON containers(image_id);
 )sql";
 
+// The build cache: one row per cached step. A row with a top_layer holds one reference on it
+// (snapshot/layer_store.h), given back when the row is deleted (`builder prune`).
+constexpr std::string_view kV3 = R"sql(
+CREATE TABLE build_cache (
+  key TEXT PRIMARY KEY,           -- build/cache_key.h: parent key + instruction + input digests
+  top_layer TEXT,                 -- chain id after the step; NULL for a state without layers
+  diff_id TEXT NOT NULL,          -- the layer the step made; '' when its diff was empty
+  created INTEGER NOT NULL,       -- unix nanos, the history entry's time
+  size INTEGER NOT NULL,          -- bytes of the layer the step made
+  last_used INTEGER NOT NULL
+);
+CREATE INDEX build_cache_top_layer ON build_cache(top_layer);
+)sql";
+
 constexpr Migration kMigrations[] = {
     {"images, tags, repo_digests, layers, sequences", kV1},
     {"containers", kV2},
+    {"build cache", kV3},
 };
 
 }  // namespace

@@ -1,0 +1,60 @@
+// Build-cache keys. A step's key is a digest of: the state it starts from (the parent image id or
+// the previous step's key), the instruction as it will run (expanded, with the build args that
+// reach it), and the digests of the files it reads from the context or another stage. A file's
+// digest covers its path, type, permission bits, owner, size, content and link target, never
+// its mtime: touching a file does not invalidate the cache, changing one byte does.
+#pragma once
+
+#include <sys/stat.h>
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/error.h"
+
+namespace berth::build {
+
+struct CacheKeyInput {
+  std::string parent;       // parent image id or previous key
+  std::string instruction;  // the expanded instruction text + anything else it depends on
+  std::vector<std::string> inputs;  // content digests (hash_path) of what it reads
+};
+
+// "sha256:<hex>" of the inputs, with separators that cannot be forged by their contents.
+std::string cache_key(const CacheKeyInput& in);
+
+// The digest of the file tree at `path` (a file, a symlink or a directory, walked in sorted
+// order), named `name` in the digest so a rename changes it. Symlinks are not followed.
+// Content digests of files by (inode, size, mtime, ctime), so an unchanged context costs stats,
+// not reads. ctime moves on every content or metadata change and cannot be set by users, so a
+// matching entry means the same content. Kept as a text file under berth's root; any problem
+// reading it gives an empty cache (it is only a cache).
+class FileDigestCache {
+ public:
+  static FileDigestCache load(const std::string& path);
+  Status save() const;  // atomically, when something changed
+  std::optional<std::string> get(const std::string& path, const struct stat& st) const;
+  void put(const std::string& path, const struct stat& st, const std::string& digest);
+  size_t size() const { return entries_.size(); }
+
+ private:
+  struct Entry {
+    std::string digest;
+    uint64_t ino = 0, size = 0;
+    int64_t mtime = 0, ctime = 0;
+  };
+  std::string file_;
+  std::map<std::string, Entry> entries_;
+  bool dirty_ = false;
+};
+
+// `skip(child_name)` leaves out entries (the .dockerignore'd ones) below a directory.
+using SkipFn = std::function<bool(const std::string& name)>;
+Result<std::string> hash_path(const std::string& path, const std::string& name,
+                              const SkipFn& skip = {}, FileDigestCache* cache = nullptr);
+
+}  // namespace berth::build

@@ -1,0 +1,198 @@
+// The builder's layers and cache: a directory becomes a layer; cache rows in sqlite (build_cache,
+// metadata/schema.cc) map a step's key to the layer it made. Each row holds one reference on its
+// top layer, so cached layers survive `rmi` of the images that used them until `builder prune`.
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <dirent.h>
+
+#include "archive/archive.h"
+#include "base/fs.h"
+#include "engine/build_steps.h"
+#include "image/import.h"
+
+namespace berth::engine {
+namespace buildimpl {
+namespace {
+
+bool dir_empty(const std::string& dir) {
+  DIR* d = ::opendir(dir.c_str());
+  if (!d) return true;
+  bool empty = true;
+  while (auto* e = ::readdir(d)) {
+    std::string n = e->d_name;
+    if (n != "." && n != "..") {
+      empty = false;
+      break;
+    }
+  }
+  ::closedir(d);
+  return empty;
+}
+
+}  // namespace
+
+Result<std::vector<std::string>> Builder::lowers(const State& st) {
+  if (st.top_layer.empty()) return std::vector<std::string>{};
+  return eng_.store().layers().lowerdirs(st.top_layer);
+}
+
+Result<std::optional<Builder::CacheHit>> Builder::cache_get(const std::string& key) {
+  if (req_.no_cache) return std::optional<CacheHit>();
+  auto& db = eng_.store().db();
+  BERTH_ASSIGN_OR_RETURN(auto stmt, db.prepare(
+      "SELECT coalesce(top_layer,''), diff_id, created FROM build_cache WHERE key = ?1"));
+  stmt.bind(1, key);
+  BERTH_ASSIGN_OR_RETURN(bool row, stmt.step());
+  if (!row) return std::optional<CacheHit>();
+  CacheHit h{stmt.col_text(0), stmt.col_text(1), stmt.col_int(2)};
+  if (!h.top_layer.empty()) {
+    // The layer may have been lost (system check): then it is a miss.
+    if (!eng_.store().layers().acquire(h.top_layer).ok()) return std::optional<CacheHit>();
+    held_.push_back(h.top_layer);
+  }
+  BERTH_TRY(db.run("UPDATE build_cache SET last_used = ?1 WHERE key = ?2", image::now_nanos(), key));
+  return std::optional<CacheHit>(h);
+}
+
+Status Builder::cache_put(const std::string& key, const CacheHit& v) {
+  auto& db = eng_.store().db();
+  BERTH_ASSIGN_OR_RETURN(auto tx, db.begin());
+  BERTH_ASSIGN_OR_RETURN(auto stmt, db.prepare("SELECT 1 FROM build_cache WHERE key = ?1"));
+  stmt.bind(1, key);
+  BERTH_ASSIGN_OR_RETURN(bool exists, stmt.step());
+  if (exists) {
+    // --no-cache rebuilt it: keep the row (and its layer) that is there.
+    return tx.commit();
+  }
+  BERTH_TRY(db.run(
+      "INSERT INTO build_cache(key, top_layer, diff_id, created, size, last_used) "
+      "VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
+      key, v.top_layer.empty() ? std::optional<std::string>() : std::optional<std::string>(v.top_layer),
+      v.diff_id, v.created, static_cast<int64_t>(v.size), image::now_nanos()));
+  if (!v.top_layer.empty()) BERTH_TRY(eng_.store().layers().acquire(v.top_layer));
+  return tx.commit();
+}
+
+Result<Builder::CacheHit> Builder::commit_dir(const State& st, const std::string& dir,
+                                              bool movable) {
+  CacheHit out{st.top_layer, "", image::now_nanos()};
+  if (req_.source_date_epoch) out.created = build_time_;
+  if (dir_empty(dir)) return out;
+  auto& store = eng_.store();
+  // The tar is written once to a temp file, stored as the layer's blob (its digest is the diff
+  // id), then extracted into the layer store: the layer dir is always in berth's canonical form
+  // (overlay xattrs other than opaque markers are never carried over from an upper dir).
+  BERTH_ASSIGN_OR_RETURN(auto tmp, TempDir::create(store.tmp_dir(), "build-layer-"));
+  std::string tar = path_join(tmp.path(), "layer.tar");
+  BERTH_ASSIGN_OR_RETURN(auto fd, open_file(tar, O_RDWR | O_CREAT | O_TRUNC, 0600));
+  archive::ExportOptions eo;
+  eo.compression = archive::Compression::kNone;
+  eo.overlay_whiteouts = true;
+  if (req_.source_date_epoch) eo.clamp_mtime = *req_.source_date_epoch;
+  BERTH_ASSIGN_OR_RETURN(auto ex, archive::export_layer(dir, fd.get(), eo));
+  if (::lseek(fd.get(), 0, SEEK_SET) < 0) return sys_error("seeking " + tar);
+  BERTH_ASSIGN_OR_RETURN(auto blob, image::ingest_uncompressed(store, fd.get()));
+  if (blob != ex.diff_id) return internal_error("layer digest changed while storing it");
+  BERTH_ASSIGN_OR_RETURN(auto layer, store.layers().create(
+      st.top_layer, ex.diff_id,
+      [&](const std::string& diff_dir) -> Result<std::string> {
+        if (movable) {
+          DIR* d = ::opendir(dir.c_str());
+          if (!d) return sys_error("open " + dir);
+          std::vector<std::string> names;
+          while (auto* e = ::readdir(d)) {
+            std::string n = e->d_name;
+            if (n != "." && n != "..") names.push_back(n);
+          }
+          ::closedir(d);
+          for (const auto& n : names)
+            if (::rename(path_join(dir, n).c_str(), path_join(diff_dir, n).c_str()) != 0)
+              return sys_error("moving " + n + " into the layer");
+          return ex.diff_id;
+        }
+        BERTH_ASSIGN_OR_RETURN(auto in, open_file(tar, O_RDONLY));
+        BERTH_ASSIGN_OR_RETURN(auto r, archive::apply_layer(in.get(), diff_dir));
+        return r.diff_id;
+      },
+      blob));
+  held_.push_back(layer.chain_id);
+  out.top_layer = layer.chain_id;
+  out.diff_id = ex.diff_id;
+  out.size = layer.size;
+  return out;
+}
+
+void Builder::apply(State& st, const std::string& key, const CacheHit& hit,
+                    const std::string& created_by) {
+  if (!hit.diff_id.empty()) st.cfg.diff_ids.push_back(hit.diff_id);
+  st.top_layer = hit.top_layer;
+  // SOURCE_DATE_EPOCH fixes every time, also of steps a build without it cached.
+  st.time = req_.source_date_epoch ? build_time_ : hit.created;
+  oci::HistoryEntry h;
+  h.created = image::rfc3339(st.time);
+  h.created_by = created_by;
+  h.comment = "buildkit.dockerfile.v0";
+  h.empty_layer = hit.diff_id.empty();
+  st.cfg.history.push_back(h);
+  st.key = key;
+}
+
+}  // namespace buildimpl
+
+Result<uint64_t> prune_build_cache(Engine& engine, bool all) {
+  auto& store = engine.store();
+  uint64_t freed = 0;
+  {
+    BERTH_ASSIGN_OR_RETURN(auto tx, store.db().begin());
+    BERTH_ASSIGN_OR_RETURN(auto stmt, store.db().prepare(
+        "SELECT coalesce(top_layer,''), size FROM build_cache"));
+    std::vector<std::string> tops;
+    while (true) {
+      BERTH_ASSIGN_OR_RETURN(bool row, stmt.step());
+      if (!row) break;
+      tops.push_back(stmt.col_text(0));
+      freed += static_cast<uint64_t>(stmt.col_int(1));
+    }
+    BERTH_TRY(store.db().exec("DELETE FROM build_cache"));
+    for (const auto& t : tops)
+      if (!t.empty()) BERTH_TRY(store.layers().release(t));
+    BERTH_TRY(tx.commit());
+  }
+  BERTH_TRY(remove_all(path_join(engine.options().root, "build-file-digests")));
+  if (all) {
+    std::string mounts = path_join(engine.options().root, "build-cache-mounts");
+    auto du = disk_usage(mounts);
+    if (du.ok()) freed += *du;
+    BERTH_TRY(remove_all(mounts));
+  }
+  // Layers only the cache held are gone now; their blobs are garbage.
+  BERTH_TRY(engine.collect_garbage());
+  return freed;
+}
+
+Result<DfRow> build_cache_usage(Engine& engine) {
+  auto& store = engine.store();
+  DfRow row{"Build Cache", 0, 0, 0, 0};
+  BERTH_ASSIGN_OR_RETURN(auto stmt, store.db().prepare(
+      "SELECT b.size, (SELECT count(*) FROM images i WHERE i.top_layer = b.top_layer) "
+      "FROM build_cache b"));
+  while (true) {
+    BERTH_ASSIGN_OR_RETURN(bool r, stmt.step());
+    if (!r) break;
+    ++row.total;
+    uint64_t sz = static_cast<uint64_t>(stmt.col_int(0));
+    row.size += sz;
+    if (stmt.col_int(1) > 0) ++row.active;
+    else row.reclaimable += sz;
+  }
+  auto du = disk_usage(path_join(engine.options().root, "build-cache-mounts"));
+  if (du.ok()) {
+    row.size += *du;
+    row.reclaimable += *du;
+  }
+  return row;
+}
+
+}  // namespace berth::engine

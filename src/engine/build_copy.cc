@@ -1,0 +1,305 @@
+// COPY, ADD and WORKDIR: a staging directory filled from the context (or another stage or
+// image), then committed as the step's layer.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "archive/archive.h"
+#include "base/fs.h"
+#include "base/strings.h"
+#include "build/cache_key.h"
+#include "engine/build_steps.h"
+#include "runtime/spec.h"
+
+namespace berth::engine::buildimpl {
+namespace {
+
+using build::Instruction;
+
+// Expands a source pattern against a view, component by component (Go's filepath.Glob).
+Result<std::vector<std::string>> glob(const LayerView& view, const std::string& pattern,
+                                      const std::function<bool(const std::string&)>& skip) {
+  std::vector<std::string> cur{""};
+  for (const auto& part : split(pattern, '/')) {
+    if (part.empty() || part == ".") continue;
+    std::vector<std::string> next;
+    for (const auto& base : cur) {
+      if (!build::has_glob(part)) {
+        std::string p = base.empty() ? part : base + "/" + part;
+        if (view.find(p)) next.push_back(p);
+        continue;
+      }
+      for (const auto& name : view.list(base)) {
+        BERTH_ASSIGN_OR_RETURN(bool m, build::glob_match(part, name));
+        std::string p = base.empty() ? name : base + "/" + name;
+        if (m && !(skip && skip(p))) next.push_back(p);
+      }
+    }
+    cur = std::move(next);
+  }
+  return cur;
+}
+
+bool looks_like_archive(const std::string& path) {
+  auto fd = open_file(path, O_RDONLY);
+  if (!fd.ok()) return false;
+  char buf[512];
+  ssize_t n = ::pread(fd->get(), buf, sizeof buf, 0);
+  if (n < 10) return false;
+  if (archive::detect_compression(std::string_view(buf, static_cast<size_t>(n))) !=
+      archive::Compression::kNone)
+    return true;
+  return n >= 262 && std::string_view(buf + 257, 5) == "ustar";
+}
+
+}  // namespace
+
+Status Builder::copy_step(Stage& s, const Instruction& ins, int n) {
+  State& st = s.state;
+  bool add = ins.keyword == "add";
+  // --link is accepted and changes nothing: berth does not rebase cached layers onto new bases.
+  if (add) BERTH_TRY(build::check_flags(ins, {"chown", "chmod", "link"}));
+  else BERTH_TRY(build::check_flags(ins, {"from", "chown", "chmod", "link"}));
+  auto v = vars(st);
+  char esc = df_.escape;
+  std::vector<std::string> words;
+  if (ins.json) {
+    for (const auto& a : ins.json_args) {
+      BERTH_ASSIGN_OR_RETURN(auto e, build::expand_word(a, v, esc));
+      words.push_back(e);
+    }
+  } else {
+    BERTH_ASSIGN_OR_RETURN(words, build::expand_words(ins.args, v, esc));
+  }
+  std::string kw = add ? "ADD" : "COPY";
+  if (words.size() < 2)
+    return build::parse_error(ins.line, kw + " requires at least two arguments, but only one was provided. Destination could not be determined.");
+  std::string dest = words.back();
+  words.pop_back();
+  std::string workdir = st.cfg.config.working_dir.empty() ? "/" : st.cfg.config.working_dir;
+  bool dest_dir = dest.back() == '/' || words.size() > 1;
+  if (dest == "." || dest == "./") dest_dir = true;
+  std::string dest_abs = build::clean_path(dest[0] == '/' ? dest : workdir + "/" + dest);
+  std::string dest_rel = dest_abs == "/" ? "" : dest_abs.substr(1);
+  if (dest_abs == "/") dest_dir = true;
+
+  // Where the sources come from.
+  std::vector<std::string> src_lowers{req_.context_dir};
+  std::string from_id;
+  std::function<bool(const std::string&)> skip = [&](const std::string& r) { return ignore_.excluded(r); };
+  if (auto f = build::flag_value(ins.flags, "from")) {
+    BERTH_ASSIGN_OR_RETURN(auto name, build::expand_word(*f, v, esc));
+    skip = nullptr;
+    auto other = stage_by_name(name);
+    if (other.ok() && (*other)->index < s.index) {
+      if (!(*other)->state.done) return invalid_argument("stage " + name + " was not built");
+      from_id = (*other)->state.key;
+      src_lowers.clear();
+      if (!(*other)->state.top_layer.empty()) {
+        BERTH_ASSIGN_OR_RETURN(src_lowers, eng_.store().layers().lowerdirs((*other)->state.top_layer));
+      }
+    } else if (other.ok()) {
+      return invalid_argument("circular dependency detected on stage: " + name);
+    } else {
+      auto img = eng_.store().resolve(name);
+      if (!img.ok())
+        return not_found("failed to resolve source metadata for " + name +
+                         ": pull access denied, repository does not exist or may require authorization");
+      from_id = img->id;
+      src_lowers.clear();
+      if (!img->top_layer.empty()) {
+        BERTH_ASSIGN_OR_RETURN(src_lowers, eng_.store().layers().lowerdirs(img->top_layer));
+      }
+    }
+  }
+  LayerView src_view(src_lowers);
+
+  // Resolve sources; hash what is read from the context.
+  struct Source {
+    std::string rel;      // in src_view; "" for the root
+    std::string heredoc;  // COPY <<EOF: the file's name
+    std::string content;
+  };
+  std::vector<Source> sources;
+  std::vector<std::string> inputs;
+  for (const auto& w : words) {
+    if (w.rfind("<<", 0) == 0) {
+      std::string name = w.substr(w.find_first_not_of("<-"));
+      if (!name.empty() && (name[0] == '"' || name[0] == '\'')) name = name.substr(1, name.size() - 2);
+      for (const auto& h : ins.heredocs) {
+        if (h.name != name) continue;
+        std::string content = h.content;
+        if (h.expand) {
+          BERTH_ASSIGN_OR_RETURN(content, build::expand_vars(content, v, esc));
+        }
+        sources.push_back({"", name, content});
+        inputs.push_back(content);
+      }
+      continue;
+    }
+    if (add && (w.rfind("http://", 0) == 0 || w.rfind("https://", 0) == 0 || w.rfind("git@", 0) == 0))
+      return unimplemented("ADD from a URL (" + w + ") is not supported by berth yet: download it "
+                           "into the context and COPY it");
+    std::string cleaned = build::clean_path("/" + w);
+    std::string rel = cleaned == "/" ? "" : cleaned.substr(1);
+    if (build::clean_path(w).rfind("..", 0) == 0 && from_id.empty())
+      return invalid_argument("forbidden path outside the build context: " + w + " ()");
+    std::vector<std::string> matches;
+    if (build::has_glob(rel)) {
+      BERTH_ASSIGN_OR_RETURN(matches, glob(src_view, rel, skip));
+    } else {
+      std::string r = from_id.empty() ? rel : src_view.resolve(rel, true);
+      if ((r.empty() || src_view.find(r)) && !(skip && !r.empty() && skip(r))) matches.push_back(r);
+    }
+    if (matches.empty())
+      return not_found("failed to compute cache key: failed to calculate checksum of ref: \"/" +
+                       rel + "\": not found");
+    if (matches.size() > 1 || build::has_glob(rel)) dest_dir = dest_dir || matches.size() > 1;
+    for (const auto& m : matches) {
+      sources.push_back({m, "", ""});
+      if (from_id.empty()) {
+        BERTH_ASSIGN_OR_RETURN(auto h, build::hash_path(m.empty() ? req_.context_dir : path_join(req_.context_dir, m),
+                                                        m, skip ? build::SkipFn(skip) : build::SkipFn(), &digests_));
+        inputs.push_back(h);
+      }
+    }
+  }
+  if (!from_id.empty()) inputs.push_back(from_id);
+
+  std::string key_text = kw + "\n" + join(ins.flags, " ") + "\n" + join(words, "\n") + "\n" + dest_abs +
+                         (dest_dir ? "/" : "") + "\nworkdir=" + workdir;
+  std::string key = build::cache_key({st.key, key_text, inputs});
+  std::string created_by = kw + " " + join(ins.flags, " ") + (ins.flags.empty() ? "" : " ") +
+                           join(words, " ") + " " + dest + " # buildkit";
+  BERTH_ASSIGN_OR_RETURN(auto hit, cache_get(key));
+  if (hit) {
+    cached(n);
+    apply(st, key, *hit, created_by);
+    return {};
+  }
+
+  BERTH_ASSIGN_OR_RETURN(auto dst_lowers, lowers(st));
+  LayerView dst_view(dst_lowers);
+  CopyOptions co;
+  co.skip = skip;
+  if (auto c = build::flag_value(ins.flags, "chown")) {
+    BERTH_ASSIGN_OR_RETURN(auto owner, build::expand_word(*c, v, esc));
+    auto user = runtime::resolve_user(owner, dst_view.read("etc/passwd"), dst_view.read("etc/group"));
+    if (!user.ok()) return std::move(user).error().context("--chown=" + owner);
+    co.uid = user->uid;
+    co.gid = user->gid;
+  } else {
+    co.uid = 0;
+    co.gid = 0;
+  }
+  if (auto c = build::flag_value(ins.flags, "chmod")) {
+    try {
+      size_t used = 0;
+      co.mode = static_cast<mode_t>(std::stoul(*c, &used, 8));
+      if (used != c->size() || *co.mode > 07777) throw std::invalid_argument(*c);
+    } catch (...) {
+      return build::parse_error(ins.line, "invalid chmod parameter: " + *c);
+    }
+  }
+  BERTH_ASSIGN_OR_RETURN(auto staging, TempDir::create(eng_.store().tmp_dir(), "build-copy-"));
+  std::string root = path_join(staging.path(), "root");
+  BERTH_TRY(mkdir_all(root, 0755));
+  // The destination as the image sees it: symlinked parents followed inside the root.
+  auto target_for = [&](const std::string& name) {
+    std::string rel = dest_dir ? (dest_rel.empty() ? name : dest_rel + "/" + name) : dest_rel;
+    return dst_view.resolve(rel, false);
+  };
+  for (const auto& src : sources) {
+    if (!src.heredoc.empty()) {
+      std::string t = target_for(src.heredoc);
+      BERTH_TRY(make_parents(dst_view, root, t));
+      std::string p = path_join(root, t);
+      BERTH_TRY(atomic_write_file(p, src.content, co.mode.value_or(0644)));
+      if (::lchown(p.c_str(), *co.uid, *co.gid) != 0) return sys_error("chown " + p);
+      continue;
+    }
+    auto e = src_view.find(src.rel);
+    if (!e && !src.rel.empty()) return not_found("\"/" + src.rel + "\": not found");
+    bool is_dir = src.rel.empty() || S_ISDIR(e->st.st_mode);
+    if (add && !is_dir && S_ISREG(e->st.st_mode) && from_id.empty() && looks_like_archive(e->host_path)) {
+      // ADD of a local archive: extracted into the destination directory.
+      std::string t = dst_view.resolve(dest_rel, true);
+      BERTH_TRY(make_parents(dst_view, root, t + "/x"));
+      BERTH_TRY(mkdir_all(path_join(root, t), 0755));
+      BERTH_ASSIGN_OR_RETURN(auto fd, open_file(e->host_path, O_RDONLY));
+      archive::ApplyOptions ao;
+      ao.overlay_whiteouts = false;
+      BERTH_TRY_CTX(archive::apply_layer(fd.get(), path_join(root, t), ao), "extracting " + src.rel);
+      continue;
+    }
+    if (is_dir) {
+      // A directory's contents go into the destination directory.
+      std::string t = dst_view.resolve(dest_rel, true);
+      BERTH_TRY(make_parents(dst_view, root, t.empty() ? "x" : t + "/x"));
+      std::string p = t.empty() ? root : path_join(root, t);
+      BERTH_TRY(copy_tree(src_view, src.rel, p, co));
+      // The destination directory keeps what it is in the image, or is a new 0755 one.
+      auto existing = dst_view.find(t);
+      if (!t.empty()) {
+        if (existing && S_ISDIR(existing->st.st_mode)) {
+          (void)::lchown(p.c_str(), existing->st.st_uid, existing->st.st_gid);
+          ::chmod(p.c_str(), existing->st.st_mode & 07777);
+        } else {
+          ::chmod(p.c_str(), co.mode.value_or(0755));
+        }
+      } else {
+        ::chmod(p.c_str(), 0755);
+        (void)::lchown(p.c_str(), 0, 0);
+      }
+      continue;
+    }
+    std::string name = basename(src.rel);
+    bool into_dir = dest_dir;
+    if (!into_dir) {
+      auto existing = dst_view.find(dst_view.resolve(dest_rel, true));
+      into_dir = existing && S_ISDIR(existing->st.st_mode);
+    }
+    std::string t = into_dir ? dst_view.resolve(dest_rel, true) : target_for(name);
+    if (into_dir) t = t.empty() ? name : t + "/" + name;
+    BERTH_TRY(make_parents(dst_view, root, t));
+    BERTH_TRY(copy_tree(src_view, src.rel, path_join(root, t), co));
+  }
+  BERTH_ASSIGN_OR_RETURN(auto made, commit_dir(st, root, true));
+  BERTH_TRY(cache_put(key, made));
+  apply(st, key, made, created_by);
+  done(n);
+  return {};
+}
+
+Status Builder::workdir_step(State& st, const Instruction& ins, const std::string& dir, int n) {
+  std::string created_by = "WORKDIR " + dir;
+  std::string key = build::cache_key({st.key, "WORKDIR\n" + dir, {}});
+  BERTH_ASSIGN_OR_RETURN(auto dst_lowers, lowers(st));
+  LayerView view(dst_lowers);
+  std::string rel = view.resolve(dir.substr(1), true);
+  auto existing = rel.empty() ? std::optional<LayerView::Entry>() : view.find(rel);
+  if (rel.empty() || (existing && S_ISDIR(existing->st.st_mode))) {
+    // Nothing to create: a metadata-only step, as BuildKit.
+    CacheHit none{st.top_layer, "", st.time, 0};
+    apply(st, key, none, created_by);
+    done(n);
+    return {};
+  }
+  BERTH_ASSIGN_OR_RETURN(auto hit, cache_get(key));
+  if (hit) {
+    cached(n);
+    apply(st, key, *hit, created_by);
+    return {};
+  }
+  BERTH_ASSIGN_OR_RETURN(auto staging, TempDir::create(eng_.store().tmp_dir(), "build-workdir-"));
+  std::string root = path_join(staging.path(), "root");
+  BERTH_TRY(mkdir_all(root, 0755));
+  BERTH_TRY(make_parents(view, root, rel + "/x"));
+  BERTH_ASSIGN_OR_RETURN(auto made, commit_dir(st, root, true));
+  BERTH_TRY(cache_put(key, made));
+  apply(st, key, made, created_by);
+  done(n);
+  return {};
+}
+
+}  // namespace berth::engine::buildimpl

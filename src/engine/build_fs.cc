@@ -1,0 +1,225 @@
+// The builder's file-system helpers: a merged read-only view of layer dirs and tree copies.
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/time.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include <algorithm>
+
+#include "base/fs.h"
+#include "base/strings.h"
+#include "build/dockerignore.h"
+#include "engine/build_internal.h"
+
+namespace berth::engine::buildimpl {
+namespace {
+
+bool is_whiteout(const struct stat& st) {
+  return S_ISCHR(st.st_mode) && st.st_rdev == makedev(0, 0);
+}
+
+bool is_opaque(const std::string& path) {
+  char v[2] = {0, 0};
+  ssize_t n = ::lgetxattr(path.c_str(), "trusted.overlay.opaque", v, sizeof v);
+  return n == 1 && v[0] == 'y';
+}
+
+std::vector<std::string> components(const std::string& rel) {
+  std::vector<std::string> out;
+  for (auto& p : split(rel, '/'))
+    if (!p.empty() && p != ".") out.push_back(p);
+  return out;
+}
+
+void set_times(const std::string& path, const struct stat& st) {
+  struct timespec ts[2] = {st.st_atim, st.st_mtim};
+  ::utimensat(AT_FDCWD, path.c_str(), ts, AT_SYMLINK_NOFOLLOW);
+}
+
+Status copy_file(const std::string& from, const std::string& to, mode_t mode) {
+  BERTH_ASSIGN_OR_RETURN(auto in, open_file(from, O_RDONLY));
+  ::unlink(to.c_str());
+  BERTH_ASSIGN_OR_RETURN(auto out, open_file(to, O_WRONLY | O_CREAT | O_EXCL, mode & 07777));
+  char buf[1 << 16];
+  while (true) {
+    ssize_t n = ::read(in.get(), buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return sys_error("reading " + from);
+    if (n == 0) break;
+    BERTH_TRY(write_all(out.get(), std::string_view(buf, static_cast<size_t>(n))));
+  }
+  return {};
+}
+
+}  // namespace
+
+std::optional<LayerView::Entry> LayerView::find(const std::string& rel) const {
+  auto parts = components(rel);
+  for (const auto& lower : lowers_) {
+    std::string p = lower;
+    bool stop = false, present = true;
+    for (size_t i = 0; i < parts.size(); ++i) {
+      p = path_join(p, parts[i]);
+      struct stat st;
+      if (::lstat(p.c_str(), &st) != 0) {
+        present = false;
+        break;
+      }
+      if (is_whiteout(st)) return std::nullopt;
+      if (i + 1 == parts.size()) return Entry{p, st};
+      if (!S_ISDIR(st.st_mode)) return std::nullopt;  // a file here hides what is below
+      if (is_opaque(p)) stop = true;
+    }
+    if (parts.empty()) {
+      struct stat st;
+      if (::lstat(lower.c_str(), &st) == 0) return Entry{lower, st};
+    }
+    if (present || stop) {
+      if (present) break;
+      return std::nullopt;
+    }
+  }
+  return std::nullopt;
+}
+
+std::vector<std::string> LayerView::list(const std::string& rel) const {
+  std::set<std::string> seen;
+  std::vector<std::string> out;
+  auto parts = components(rel);
+  for (const auto& lower : lowers_) {
+    std::string p = lower;
+    bool hidden = false, opaque_parent = false;
+    for (const auto& c : parts) {
+      p = path_join(p, c);
+      struct stat st;
+      if (::lstat(p.c_str(), &st) != 0) {
+        hidden = true;
+        break;
+      }
+      if (!S_ISDIR(st.st_mode)) return out;
+      if (is_opaque(p)) opaque_parent = true;
+    }
+    if (!hidden) {
+      if (DIR* d = ::opendir(p.c_str())) {
+        while (auto* e = ::readdir(d)) {
+          std::string n = e->d_name;
+          if (n == "." || n == ".." || seen.count(n)) continue;
+          seen.insert(n);
+          struct stat st;
+          if (::lstat(path_join(p, n).c_str(), &st) == 0 && is_whiteout(st)) continue;
+          out.push_back(n);
+        }
+        ::closedir(d);
+      }
+    }
+    if (opaque_parent) break;
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::string LayerView::resolve(const std::string& rel, bool follow_last) const {
+  std::vector<std::string> todo = components(rel);
+  std::reverse(todo.begin(), todo.end());
+  std::vector<std::string> done;
+  int hops = 0;
+  while (!todo.empty()) {
+    std::string c = todo.back();
+    todo.pop_back();
+    if (c == "..") {
+      if (!done.empty()) done.pop_back();
+      continue;
+    }
+    done.push_back(c);
+    if (todo.empty() && !follow_last) break;
+    auto e = find(join(done, "/"));
+    if (!e || !S_ISLNK(e->st.st_mode) || ++hops > 40) continue;
+    char buf[4096];
+    ssize_t n = ::readlink(e->host_path.c_str(), buf, sizeof buf - 1);
+    if (n <= 0) continue;
+    std::string target(buf, static_cast<size_t>(n));
+    done.pop_back();
+    if (target[0] == '/') done.clear();
+    auto tparts = components(target);
+    for (auto it = tparts.rbegin(); it != tparts.rend(); ++it) todo.push_back(*it);
+  }
+  return join(done, "/");
+}
+
+std::string LayerView::read(const std::string& rel) const {
+  auto e = find(rel);
+  if (!e || !S_ISREG(e->st.st_mode)) return "";
+  auto r = read_file(e->host_path);
+  return r.ok() ? *r : "";
+}
+
+Status copy_tree(const LayerView& view, const std::string& rel, const std::string& dest,
+                 const CopyOptions& opts) {
+  auto e = view.find(rel);
+  if (!e) return not_found("no such file or directory: " + rel);
+  const struct stat& st = e->st;
+  uid_t uid = opts.uid.value_or(st.st_uid);
+  gid_t gid = opts.gid.value_or(st.st_gid);
+  mode_t perm = opts.mode ? *opts.mode : (st.st_mode & 07777);
+  if (S_ISDIR(st.st_mode)) {
+    struct stat existing;
+    if (::lstat(dest.c_str(), &existing) == 0 && !S_ISDIR(existing.st_mode)) ::unlink(dest.c_str());
+    if (::mkdir(dest.c_str(), 0700) != 0 && errno != EEXIST) return sys_error("mkdir " + dest);
+    for (const auto& n : view.list(rel)) {
+      std::string child = rel.empty() ? n : rel + "/" + n;
+      if (opts.skip && opts.skip(child)) continue;
+      BERTH_TRY(copy_tree(view, child, path_join(dest, n), opts));
+    }
+    if (::lchown(dest.c_str(), uid, gid) != 0) return sys_error("chown " + dest);
+    if (::chmod(dest.c_str(), perm) != 0) return sys_error("chmod " + dest);
+    set_times(dest, st);
+    return {};
+  }
+  if (S_ISREG(st.st_mode)) {
+    BERTH_TRY(copy_file(e->host_path, dest, perm));
+  } else if (S_ISLNK(st.st_mode)) {
+    char buf[4096];
+    ssize_t n = ::readlink(e->host_path.c_str(), buf, sizeof buf - 1);
+    if (n < 0) return sys_error("readlink " + e->host_path);
+    ::unlink(dest.c_str());
+    if (::symlink(std::string(buf, static_cast<size_t>(n)).c_str(), dest.c_str()) != 0)
+      return sys_error("symlink " + dest);
+  } else if (S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)) {
+    ::unlink(dest.c_str());
+    if (::mknod(dest.c_str(), st.st_mode, st.st_rdev) != 0) return sys_error("mknod " + dest);
+  } else {
+    return {};  // sockets are not copied
+  }
+  if (::lchown(dest.c_str(), uid, gid) != 0) return sys_error("chown " + dest);
+  if (!S_ISLNK(st.st_mode) && ::chmod(dest.c_str(), perm) != 0) return sys_error("chmod " + dest);
+  set_times(dest, st);
+  return {};
+}
+
+Status make_parents(const LayerView& view, const std::string& staging, const std::string& rel) {
+  auto parts = components(rel);
+  std::string cur_rel, cur = staging;
+  for (size_t i = 0; i + 1 < parts.size(); ++i) {
+    cur_rel = cur_rel.empty() ? parts[i] : cur_rel + "/" + parts[i];
+    cur = path_join(cur, parts[i]);
+    struct stat existing;
+    if (::lstat(cur.c_str(), &existing) == 0) {
+      if (S_ISDIR(existing.st_mode)) continue;
+      // Never write through a symlink an earlier source of this step put here.
+      if (::unlink(cur.c_str()) != 0) return sys_error("unlink " + cur);
+    }
+    auto e = view.find(cur_rel);
+    if (::mkdir(cur.c_str(), 0755) != 0 && errno != EEXIST) return sys_error("mkdir " + cur);
+    if (e && S_ISDIR(e->st.st_mode)) {
+      (void)::lchown(cur.c_str(), e->st.st_uid, e->st.st_gid);
+      ::chmod(cur.c_str(), e->st.st_mode & 07777);
+      set_times(cur, e->st);
+    }
+  }
+  return {};
+}
+
+}  // namespace berth::engine::buildimpl

@@ -1,0 +1,91 @@
+// The builder's step executor: one class shared by build.cc (the driver and the metadata
+// instructions), build_run.cc (RUN), build_copy.cc (COPY/ADD/WORKDIR) and build_cache.cc.
+#pragma once
+
+#include <chrono>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "base/unique_fd.h"
+#include "build/cache_key.h"
+#include "engine/build_internal.h"
+#include "engine/engine.h"
+
+namespace berth::engine::buildimpl {
+
+class Builder {
+ public:
+  Builder(Engine& e, const BuildRequest& r, std::ostream& out) : eng_(e), req_(r), out_(out) {}
+  ~Builder();
+  Result<BuildResult> run();
+
+ private:
+  // ---- progress (BuildKit's plain form) ----
+  int begin(const std::string& title);
+  void log_line(int n, const std::string& line);
+  void done(int n);
+  void cached(int n);
+  void failed(int n, const std::string& msg);
+  double elapsed(int n) const;
+  void tty_redraw_output();
+  std::string fit(const std::string& s, size_t used) const;  // cut to the terminal's width
+
+  // ---- driver (build.cc) ----
+  Status build_stage(Stage& s);
+  Status from(Stage& s, const build::Instruction& ins, int op, int ops);
+  Status dispatch(Stage& s, const build::Instruction& ins, int& op, int ops);
+  Status metadata(State& st, const build::Instruction& ins);
+  build::Vars vars(const State& st) const;  // ARGs in scope overlaid by ENV
+  void add_history(State& st, const std::string& created_by, bool empty_layer);
+  Result<Stage*> stage_by_name(const std::string& name);
+  std::string step_title(const Stage& s, int op, int ops, const build::Instruction& ins) const;
+
+  // ---- layers and cache (build_cache.cc) ----
+  struct CacheHit {
+    std::string top_layer, diff_id;
+    int64_t created = 0;
+    uint64_t size = 0;  // bytes of the layer the step made
+  };
+  Result<std::optional<CacheHit>> cache_get(const std::string& key);
+  Status cache_put(const std::string& key, const CacheHit& v);
+  // `dir` (overlay form) becomes a layer on st.top_layer; empty dir: no layer. With `movable`
+  // (a staging dir berth filled itself, no overlay xattrs) its entries are moved into the layer
+  // store instead of being extracted again from the tar.
+  Result<CacheHit> commit_dir(const State& st, const std::string& dir, bool movable = false);
+  // Applies a step's result to the state: diff id, top layer, history, key.
+  void apply(State& st, const std::string& key, const CacheHit& hit, const std::string& created_by);
+  Result<std::vector<std::string>> lowers(const State& st);
+
+  // ---- RUN (build_run.cc) ----
+  Status run_step(Stage& s, const build::Instruction& ins, int n);
+  // ---- COPY/ADD/WORKDIR (build_copy.cc) ----
+  Status copy_step(Stage& s, const build::Instruction& ins, int n);
+  Status workdir_step(State& st, const build::Instruction& ins, const std::string& dir, int n);
+
+  Engine& eng_;
+  const BuildRequest& req_;
+  std::ostream& out_;
+  build::Dockerfile df_;
+  build::IgnoreMatcher ignore_;
+  build::FileDigestCache digests_;  // context file digests by stat, kept across builds
+  std::vector<Stage> stages_;
+  build::Vars meta_args_;  // ARGs before the first FROM, with values
+  std::map<std::string, std::string> build_args_;  // --build-arg, resolved
+  std::set<std::string> consumed_args_;
+  std::vector<std::string> held_;  // layer refs this build holds until it ends
+  UniqueFd lock_;
+  int next_ = 1;
+  std::map<int, std::chrono::steady_clock::time_point> started_;
+  std::map<int, std::string> titles_;
+  std::vector<std::string> tty_tail_;  // the running step's last output lines (tty mode)
+  size_t tty_shown_ = 0;               // lines drawn under the running step's title
+  int64_t build_time_ = 0;
+};
+
+// "/bin/sh -c" style: shell + [command].
+std::vector<std::string> shell_argv(const State& st, const std::string& command);
+// Docker's %q-ish list form for history: ["a" "b"].
+std::string quoted_list(const std::vector<std::string>& v);
+
+}  // namespace berth::engine::buildimpl

@@ -1,0 +1,437 @@
+#!/usr/bin/env bats
+# berth build: the seeds' build commands verbatim, multi-stage, the cache, build args into labels,
+# secrets that never reach the image, parse errors naming the line.
+
+bats_require_minimum_version 1.5.0
+load helpers
+
+setup_file() {
+  berth_setup_file
+  # The seeds' bases stand in as the busybox fixture (no registry is needed).
+  berth import "$BUSYBOX_TAR" busybox:latest >/dev/null
+  berth tag busybox:latest alpine:latest
+  berth tag busybox:latest python:3.7-slim
+  berth tag busybox:latest ubuntu:latest
+}
+teardown_file() {
+  berth_teardown_file
+}
+
+# Whether a RUN printed $1 in this output (a `#5 0.123 <line>` progress line).
+ran() { [[ "$output" =~ \#[0-9]+\ [0-9]+\.[0-9]{3}\ $1 ]]; }
+not_ran() { ! ran "$1"; }
+
+# A fresh context directory, made the current one.
+ctx() {
+  CTX="$BERTH_TEST_ROOT/ctx-$1"
+  rm -rf "$CTX"
+  mkdir -p "$CTX"
+  cd "$CTX"
+}
+
+@test "seed: berth build -t tagifai:latest -f Dockerfile . (WORKDIR, COPY, RUN, EXPOSE, ENTRYPOINT)" {
+  ctx tagifai
+  echo 'from setuptools import setup' > setup.py
+  printf 'fastapi\nuvicorn\n' > requirements.txt
+  mkdir -p tagifai app config
+  echo 'print("tagifai")' > tagifai/main.py
+  echo 'api' > app/api.py
+  echo 'cfg' > config/config.py
+  cat > Dockerfile <<'DF'
+# Base image
+FROM python:3.7-slim
+
+# Install dependencies
+WORKDIR /mlops
+COPY setup.py setup.py
+COPY requirements.txt requirements.txt
+RUN echo installing \
+    && cat requirements.txt > /mlops/installed \
+    && echo done >> /mlops/installed
+
+# Copy
+COPY tagifai tagifai
+COPY app app
+COPY config config
+
+# Export ports
+EXPOSE 8000
+
+# Start app
+ENTRYPOINT ["sh", "-c", "cat /mlops/installed /mlops/tagifai/main.py; ls /mlops"]
+DF
+  run berth build -t tagifai:latest -f Dockerfile .
+  expect_status 0
+  [[ "$output" == *"[1/8] FROM docker.io/library/python:3.7-slim"* ]]
+  [[ "$output" == *"[5/8] RUN echo installing"* ]]
+  [[ "$output" == *"installing"* ]]
+  [[ "$output" == *"naming to docker.io/library/tagifai:latest done"* ]]
+  run berth inspect --format '{{.Config.WorkingDir}} {{json .Config.ExposedPorts}} {{json .Config.Entrypoint}}' tagifai:latest
+  expect_status 0
+  [ "$output" = '/mlops {"8000/tcp":{}} ["sh","-c","cat /mlops/installed /mlops/tagifai/main.py; ls /mlops"]' ]
+  run berth run --rm tagifai:latest
+  expect_status 0
+  [ "${lines[0]}" = "fastapi" ]
+  [ "${lines[2]}" = "done" ]
+  [ "${lines[3]}" = 'print("tagifai")' ]
+  [[ "$output" == *"app"*"config"*"installed"*"requirements.txt"*"setup.py"*"tagifai"* ]]
+  # Each RUN/COPY made a layer; WORKDIR created /mlops (one more); metadata made none.
+  run berth inspect --format '{{len .RootFS.Layers}}' tagifai:latest
+  [ "$output" = "8" ]
+  run berth history tagifai:latest
+  expect_status 0
+  [[ "$output" == *"RUN /bin/sh -c echo installing"* ]]
+  [[ "$output" == *"EXPOSE map[8000/tcp:{}]"* ]]
+}
+
+@test "seed: berth image build -t \"echo_service\" . (MAINTAINER, COPY, ENTRYPOINT exec form)" {
+  ctx echo
+  echo 'print("echo")' > echo.py
+  cat > Dockerfile <<'DF'
+FROM ubuntu:latest
+MAINTAINER Jane Doe "jane@example.com"
+COPY echo.py echo.py
+ENTRYPOINT ["cat","echo.py"]
+DF
+  run berth image build -t "echo_service" .
+  expect_status 0
+  run berth images echo_service --format '{{.Repository}}:{{.Tag}}'
+  [ "$output" = "echo_service:latest" ]
+  run berth inspect --format '{{.Author}}' echo_service
+  [ "$output" = 'Jane Doe "jane@example.com"' ]
+  run berth run --rm echo_service
+  expect_status 0
+  [ "$output" = 'print("echo")' ]
+  # Seed 001's spelling: the context first, the tag after it.
+  printf 'FROM busybox\nENV PATH=/opt/bin:$PATH\nRUN echo "$PATH" > /path.txt\n' > Dockerfile
+  run berth build . -t myimage:1.0
+  expect_status 0
+  run berth run --rm myimage:1.0 echo "Hello world"
+  [ "$output" = "Hello world" ]
+  # A base without PATH gets the default one, as BuildKit gives it.
+  run berth run --rm myimage:1.0 cat /path.txt
+  [ "$output" = "/opt/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" ]
+}
+
+@test "seed: BuildKit secret: printed by the RUN, absent from the image, its history and save" {
+  ctx secret
+  echo "TOP SECRET ASTRONAUT PASSWORD" > secret.txt
+  printf 'FROM alpine\nRUN --mount=type=secret,id=mypass cat /run/secrets/mypass\n' > Dockerfile
+  DOCKER_BUILDKIT=1 run berth build . -t myimage \
+    --secret id=mypass,src=secret.txt
+  expect_status 0
+  DOCKER_BUILDKIT=1 BUILDKIT_PROGRESS=plain run berth build . \
+    --no-cache --secret id=mypass,src=secret.txt
+  expect_status 0
+  [[ "$output" =~ \#[0-9]+\ \[2/2\]\ RUN\ --mount=type=secret,id=mypass\ cat\ /run/secrets/mypass ]]
+  [[ "$output" =~ \#[0-9]+\ [0-9]+\.[0-9]{3}\ TOP\ SECRET\ ASTRONAUT\ PASSWORD ]]
+  # Not in the image: no file, no mount point, nothing in the history or the saved tar.
+  run berth run --rm myimage sh -c 'ls -a /run/secrets 2>&1; cat /run/secrets/mypass 2>&1'
+  [[ "$output" != *"TOP SECRET"* ]]
+  run berth history --no-trunc myimage
+  expect_status 0
+  [[ "$output" != *"TOP SECRET"* ]]
+  berth save myimage -o "$BERTH_TEST_ROOT/myimage.tar"
+  mkdir -p "$BERTH_TEST_ROOT/saved" && tar -xf "$BERTH_TEST_ROOT/myimage.tar" -C "$BERTH_TEST_ROOT/saved"
+  run grep -r -a -l "TOP SECRET" "$BERTH_TEST_ROOT/saved"
+  expect_status 1
+  for l in $(find "$BERTH_TEST_ROOT/saved" -type f); do
+    run bash -c "tar -tf '$l' 2>/dev/null | grep 'run/secrets'"
+    expect_status 1
+  done
+  # A required secret that was not given fails the step, naming it.
+  printf 'FROM alpine\nRUN --mount=type=secret,id=other,required=true cat /run/secrets/other\n' > Dockerfile
+  run berth build .
+  expect_status 1
+  [[ "$output" == *"secret other: not found"* ]]
+}
+
+@test "multi-stage: COPY --from a named stage, --target stops early, unused stages are skipped" {
+  ctx multi
+  cat > Dockerfile <<'DF'
+FROM busybox AS build
+RUN mkdir -p /out && echo artifact > /out/bin.txt
+FROM busybox AS unused
+RUN echo should-not-run
+FROM busybox
+COPY --from=build /out/bin.txt /app/
+COPY --from=0 /out /copied
+CMD ["cat", "/app/bin.txt", "/copied/bin.txt"]
+DF
+  run berth build -t multi .
+  expect_status 0
+  [[ "$output" != *"should-not-run"* ]]
+  run berth run --rm multi
+  expect_status 0
+  [ "$output" = "$(printf 'artifact\nartifact')" ]
+  run berth build --target build -t multi-build .
+  expect_status 0
+  run berth run --rm multi-build cat /out/bin.txt
+  [ "$output" = "artifact" ]
+  run berth run --rm multi-build ls /app
+  [ "$status" -ne 0 ]
+  run berth build --target nope .
+  expect_status 1
+  [[ "$output" == *"target stage"* || "$output" == *"build target nope"* ]]
+}
+
+@test "cache: a rebuild runs nothing; one changed byte reruns the steps after it; mtimes alone do not" {
+  ctx cache
+  echo one > a.txt
+  echo keep > b.txt
+  cat > Dockerfile <<'DF'
+FROM busybox
+COPY b.txt /b.txt
+RUN echo ran-first-run
+COPY a.txt /a.txt
+RUN echo ran-second-run && cat /a.txt > /copy.txt
+DF
+  run berth build -q -t cached .
+  expect_status 0
+  first="$output"
+  run berth build --progress=plain -t cached .
+  expect_status 0
+  not_ran ran-first-run
+  not_ran ran-second-run
+  [ "$(grep -c CACHED <<<"$output")" -eq 4 ]
+  run berth build -q -t cached .
+  [ "$output" = "$first" ]
+  touch -d '2001-01-01' a.txt b.txt
+  run berth build --progress=plain -t cached .
+  not_ran ran-
+  echo two > a.txt
+  run berth build --progress=plain -t cached .
+  expect_status 0
+  not_ran ran-first-run
+  ran ran-second-run
+  run berth run --rm cached cat /copy.txt
+  [ "$output" = "two" ]
+  # --no-cache runs everything again.
+  run berth build --no-cache -t cached .
+  ran ran-first-run
+  # The cache shows in system df and builder prune empties it.
+  run berth system df --format '{{.Type}} {{.TotalCount}}'
+  [[ "$output" =~ Build\ Cache\ [1-9] ]]
+  run berth builder prune -f
+  expect_status 0
+  [[ "$output" == Total:* ]]
+  run berth system df --format '{{.Type}} {{.TotalCount}}'
+  [[ "$output" == *"Build Cache 0"* ]]
+  run berth build --progress=plain -t cached .
+  ran ran-first-run
+  run berth run --rm cached cat /copy.txt
+  [ "$output" = "two" ]
+}
+
+@test "seed 004: --build-arg values reach LABELs, read back with inspect --format" {
+  ctx labels
+  cat > Dockerfile <<'DF'
+FROM busybox
+LABEL maintainer="colorai@colorai.com"
+
+ARG VENDOR="ColorAI"
+ARG REPOSITORY
+ARG TAG
+ARG COMMIT
+ARG BRANCH
+
+LABEL org.label-schema.schema-version="1.0" \
+      org.label-schema.name=$REPOSITORY \
+      org.label-schema.description="Computer Vision Backend for Cauchy" \
+      org.label-schema.vcs-ref=$COMMIT \
+      org.label-schema.vcs-branch=${BRANCH:-none} \
+      org.label-schema.vendor=$VENDOR \
+      org.label-schema.docker.cmd="docker run -d --name framework \
+--restart unless-stopped $REPOSITORY:$TAG python cauchy_services.py --port 8339"
+DF
+  REPOSITORY=colorai/cauchycv TAG=0.2.7 COMMIT=bbe9a6a
+  run berth build --tag $REPOSITORY:$TAG \
+             --build-arg REPOSITORY=$REPOSITORY \
+             --build-arg TAG=$TAG \
+             --build-arg COMMIT=$COMMIT \
+             --label extra=yes \
+             .
+  expect_status 0
+  run berth inspect colorai/cauchycv:0.2.7 --format '{{index .ContainerConfig.Labels "org.label-schema.docker.cmd"}}'
+  [ "$output" = "docker run -d --name framework --restart unless-stopped colorai/cauchycv:0.2.7 python cauchy_services.py --port 8339" ]
+  run berth inspect colorai/cauchycv:0.2.7 --format '{{index .Config.Labels "org.label-schema.vcs-ref"}} {{index .Config.Labels "org.label-schema.vendor"}} {{index .Config.Labels "org.label-schema.vcs-branch"}} {{index .Config.Labels "extra"}}'
+  [ "$output" = "bbe9a6a ColorAI none yes" ]
+}
+
+@test "errors: a parse error names the line; a failing RUN names the step and its exit code" {
+  ctx errors
+  printf 'FROM busybox\nRUN true\nFOO bar\n' > Dockerfile
+  run berth build .
+  expect_status 1
+  [[ "$output" == *"dockerfile parse error on line 3: unknown instruction: FOO"* ]]
+  printf 'FROM busybox\nCOPY --frm=x a b\n' > Dockerfile
+  run berth build .
+  expect_status 1
+  [[ "$output" == *"dockerfile parse error on line 2: unknown flag: frm"* ]]
+  printf 'FROM busybox\nENV A=1\nRUN echo failing && exit 3\n' > Dockerfile
+  before=$(berth images -a -q | sort | tr '\n' ' ')
+  run berth build -t failing .
+  expect_status 1
+  [[ "$output" == *"Dockerfile:3"* ]]
+  [[ "$output" == *'process "/bin/sh -c echo failing && exit 3" did not complete successfully: exit code: 3'* ]]
+  [ "$(berth images -a -q | sort | tr '\n' ' ')" = "$before" ]
+  printf 'FROM busybox\nCOPY missing.txt /x\n' > Dockerfile
+  run berth build .
+  expect_status 1
+  [[ "$output" == *'"/missing.txt": not found'* ]]
+  printf 'FROM no/such:image\n' > Dockerfile
+  run berth build .
+  expect_status 1
+  [[ "$output" == *"pull access denied"* ]]
+  run berth build --platform linux/s390x-nope .
+  expect_status 1
+}
+
+@test "Dockerfile features: heredocs, ENV expansion, .dockerignore, ADD of a tar, USER, -f - and a context on stdin" {
+  ctx features
+  mkdir -p sub/deep && echo secret > sub/deep/key.pem && echo ok > sub/keep.txt && echo log > x.log
+  printf '**/*.pem\n*.log\n' > .dockerignore
+  mkdir -p tarsrc && echo fromtar > tarsrc/t.txt && tar -C tarsrc -czf files.tgz t.txt
+  cat > Dockerfile <<'DF'
+# syntax=docker/dockerfile:1
+FROM busybox
+ENV DIR=/srv NAME="a b"
+ENV OLD legacy form
+WORKDIR ${DIR}/app
+COPY sub ./sub/
+ADD files.tgz /unpacked/
+COPY <<EOF /srv/note.txt
+name=${NAME} dir=$DIR
+EOF
+RUN <<EOT
+set -e
+echo "heredoc ran" > /srv/ran.txt
+EOT
+USER nobody
+CMD ["sh", "-c", "id -u; pwd; cat /srv/note.txt /srv/ran.txt /unpacked/t.txt; echo $OLD; ls -R /srv/app/sub"]
+DF
+  run berth build -t features .
+  expect_status 0
+  run berth run --rm features
+  expect_status 0
+  [ "${lines[0]}" = "65534" ]
+  [ "${lines[1]}" = "/srv/app" ]
+  [ "${lines[2]}" = "name=a b dir=/srv" ]
+  [ "${lines[3]}" = "heredoc ran" ]
+  [ "${lines[4]}" = "fromtar" ]
+  [ "${lines[5]}" = "legacy form" ]
+  [[ "$output" == *"keep.txt"* ]]
+  [[ "$output" != *"key.pem"* ]]
+  # -f - reads the Dockerfile from stdin; `-` as the context reads a tar.
+  run berth build -q -t fromstdin -f - . <<<$'FROM busybox\nCOPY sub/keep.txt /k\n'
+  expect_status 0
+  run berth run --rm fromstdin cat /k
+  [ "$output" = "ok" ]
+  printf 'FROM busybox\nCOPY keep.txt /k2\n' > sub/Dockerfile
+  run bash -c "tar -C sub -cf - . | '$BERTH' --root '$BERTH_TEST_ROOT' --runroot '$BERTH_TEST_ROOT/run' build -q -t tarctx -"
+  expect_status 0
+  run berth run --rm tarctx cat /k2
+  [ "$output" = "ok" ]
+}
+
+@test "RUN mounts: a cache mount persists between builds, bind and tmpfs mounts leave no trace" {
+  ctx mounts
+  echo from-context > input.txt
+  cat > Dockerfile <<'DF'
+FROM busybox
+RUN --mount=type=cache,target=/var/cache/app sh -c 'echo x >> /var/cache/app/count; echo "count=$(wc -l < /var/cache/app/count)"'
+RUN --mount=type=bind,source=input.txt,target=/mnt/in.txt cp /mnt/in.txt /copied.txt
+RUN --mount=type=tmpfs,target=/scratch sh -c 'echo tmp > /scratch/t; test "$(ls /scratch)" = t'
+DF
+  run berth build --progress=plain -t mounts .
+  expect_status 0
+  ran count=1
+  run berth build --no-cache --progress=plain -t mounts .
+  expect_status 0
+  ran count=2
+  # The mount points were stubs: none of them is in the image.
+  run berth run --rm mounts sh -c 'cat /copied.txt; for p in /var/cache/app /scratch /mnt; do [ -e $p ] && echo $p; done; echo end'
+  [ "$output" = "$(printf 'from-context\nend')" ]
+}
+
+@test "metadata instructions: ONBUILD, HEALTHCHECK, STOPSIGNAL, VOLUME, SHELL, platform ARGs, --iidfile" {
+  ctx meta
+  cat > Dockerfile.base <<'DF'
+FROM busybox
+ONBUILD RUN echo triggered > /onbuild.txt
+DF
+  run berth build -q -t onbase -f Dockerfile.base .
+  expect_status 0
+  run berth inspect --format '{{json .Config.OnBuild}}' onbase
+  [ "$output" = '["RUN echo triggered > /onbuild.txt"]' ]
+  cat > Dockerfile <<'DF'
+FROM onbase
+ARG TARGETARCH
+ARG TARGETPLATFORM
+SHELL ["/bin/sh", "-ec"]
+RUN echo "$TARGETPLATFORM" > /platform && test "$TARGETARCH" != ""
+HEALTHCHECK --interval=5s --retries=2 CMD ["true"]
+STOPSIGNAL SIGUSR1
+VOLUME /data ["/logs"]
+CMD cat /onbuild.txt /platform
+DF
+  run berth build --iidfile "$CTX/iid" -t meta .
+  expect_status 0
+  [ "$(cat "$CTX/iid")" = "$(berth inspect --format '{{.Id}}' meta)" ]
+  run berth inspect --format '{{json .Config.OnBuild}} {{.Config.StopSignal}} {{json .Config.Shell}} {{json .Config.Cmd}} {{json .Config.Healthcheck.Test}} {{.Config.Healthcheck.Retries}}' meta
+  [ "$output" = 'null SIGUSR1 ["/bin/sh","-ec"] ["/bin/sh","-ec","cat /onbuild.txt /platform"] ["CMD","true"] 2' ]
+  run berth run --rm meta
+  expect_status 0
+  [ "${lines[0]}" = "triggered" ]
+  [[ "${lines[1]}" == linux/* ]]
+}
+
+@test "SOURCE_DATE_EPOCH: two --no-cache builds give the same image id" {
+  ctx sde
+  echo data > f.txt
+  printf 'FROM busybox\nCOPY f.txt /f.txt\nRUN echo made > /made.txt\nENV X=1\n' > Dockerfile
+  run env SOURCE_DATE_EPOCH=1700000000 "$BERTH" --root "$BERTH_TEST_ROOT" --runroot "$BERTH_TEST_ROOT/run" build -q --no-cache .
+  expect_status 0
+  first="$output"
+  sleep 1
+  touch f.txt
+  run env SOURCE_DATE_EPOCH=1700000000 "$BERTH" --root "$BERTH_TEST_ROOT" --runroot "$BERTH_TEST_ROOT/run" build -q --no-cache .
+  expect_status 0
+  [ "$output" = "$first" ]
+  run berth inspect --format '{{.Created}}' "$first"
+  [[ "$output" == 2023-11-14T22:13:20* ]]
+}
+
+@test "--output: an image archive berth load reads back, a root file system tar, a local tree" {
+  ctx output
+  printf 'FROM busybox\nRUN echo out > /out.txt\n' > Dockerfile
+  run berth build -o type=docker,dest="$CTX/img.tar" -o type=tar,dest="$CTX/fs.tar" -o "$CTX/tree" -q .
+  expect_status 0
+  id="$output"
+  tar -tf "$CTX/img.tar" | grep -q '^manifest.json$'
+  tar -tf "$CTX/img.tar" | grep -q '^index.json$'
+  tar -xOf "$CTX/fs.tar" out.txt | grep -qx out
+  tar -tf "$CTX/fs.tar" | grep -q '^bin/busybox$'
+  [ "$(cat "$CTX/tree/out.txt")" = "out" ]
+  [ -x "$CTX/tree/bin/busybox" ]
+  berth rmi -f "$id" >/dev/null
+  run berth load -i "$CTX/img.tar"
+  expect_status 0
+  [[ "$output" == *"${id#sha256:}"* ]]
+  run berth build -o type=registry .
+  expect_status 125
+}
+
+@test "--progress=tty: one line per step, cached steps marked, RUN output shown while it runs" {
+  ctx tty
+  printf 'FROM busybox\nRUN echo tty-line\nCOPY Dockerfile /D\n' > Dockerfile
+  run berth build --progress=tty -t ttyimg .
+  expect_status 0
+  [[ "$output" == *" => [2/3] RUN echo tty-line"* ]]
+  [[ "$output" == *"=> => # tty-line"* ]]
+  [[ "$output" == *$'\e['*A$'\e[J'* ]]
+  run berth build --progress=tty -t ttyimg .
+  expect_status 0
+  [[ "$output" == *" => CACHED [2/3] RUN echo tty-line"* ]]
+  [[ "$output" != *"#4 "* ]]
+}
