@@ -7,11 +7,12 @@ export DEBIAN_FRONTEND=noninteractive
 build_pkgs=(
   build-essential cmake ninja-build pkg-config git
   libarchive-dev libsqlite3-dev nlohmann-json3-dev libcli11-dev libfmt-dev libspdlog-dev
-  libssl-dev libzstd-dev zlib1g-dev liblzma-dev libbz2-dev libseccomp-dev
+  libssl-dev libzstd-dev zlib1g-dev liblzma-dev libbz2-dev libseccomp-dev libcurl4-openssl-dev
   libgtest-dev libgmock-dev
 )
 test_pkgs=(
   bats busybox-static podman skopeo runc uidmap fuse-overlayfs python3 jq curl
+  docker-registry apache2-utils openssl
 )
 
 want=("${build_pkgs[@]}")

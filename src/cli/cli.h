@@ -55,6 +55,7 @@ class Cli {
 void register_image_commands(CLI::App& app, Cli& cli);
 void register_system_commands(CLI::App& app, Cli& cli);
 void register_container_commands(CLI::App& app, Cli& cli);
+void register_registry_commands(CLI::App& app, Cli& cli);
 
 // "See 'berth images --help'." naming the command path of `app`.
 std::string command_path(const CLI::App* app);

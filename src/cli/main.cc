@@ -76,6 +76,7 @@ int main(int argc, char** argv) {
   register_image_commands(app, cli);
   register_system_commands(app, cli);
   register_container_commands(app, cli);
+  register_registry_commands(app, cli);
 
   auto* help = app.add_subcommand("help", "Help about any command");
   std::vector<std::string> help_path;

@@ -80,6 +80,10 @@ Error registry_error(const Response& resp) {
     // Token servers (Docker Hub's auth) answer {"details": "incorrect username or password"}.
     parts.push_back((resp.status == 401 ? "unauthorized: " : "") + j["details"].get<std::string>());
   }
+  // HEAD answers carry no body: name the status as the registry's error code would.
+  if (parts.empty() && resp.status == 401) parts.push_back("unauthorized: authentication required");
+  if (parts.empty() && resp.status == 403)
+    parts.push_back("denied: requested access to the resource is denied");
   std::string msg = parts.empty() ? "received unexpected HTTP status: " + status_text(resp.status)
                                   : join(parts, "; ");
   return Error(code_for(resp.status), msg);

@@ -65,6 +65,8 @@ Result<PullResult> pull_image(image::Store& store, Client& client, const image::
   BERTH_ASSIGN_OR_RETURN(auto fetched,
                          resolve_manifest(client, repo, reference, opts.platform, &out.digest));
   BERTH_ASSIGN_OR_RETURN(auto manifest, oci::parse_manifest(fetched.bytes));
+  // Docker's first line, once the reference is known to exist.
+  report("", reference + ": Pulling from " + repo);
   const std::string image_id = manifest.config.digest;
 
   // Names to record: the tag (when pulled by tag) and name@digest.
@@ -138,6 +140,9 @@ Result<PullResult> pull_image(image::Store& store, Client& client, const image::
         } else {
           err = std::move(r).error();
         }
+      } else if (!have_layer[i]) {
+        // A verified blob the store kept from an earlier pull or push: nothing to fetch.
+        report(short_digest(manifest.layers[i].digest), "Download complete");
       }
       {
         std::lock_guard lk(mu);

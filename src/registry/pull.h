@@ -29,6 +29,9 @@ struct PullResult {
   bool downloaded = false;  // false: the store already had the image ("Image is up to date")
 };
 
+// Events: "<tag or digest>: Pulling from <repo>" (no id) once the manifest is resolved, then
+// per layer "Already exists" | "Pulling fs layer", "Downloading" (with bytes), "Verifying
+// Checksum", "Download complete", "Extracting", "Pull complete".
 Result<PullResult> pull_image(image::Store& store, Client& client, const image::Reference& ref,
                               const PullOptions& opts, const ProgressFn& progress);
 
