@@ -6,7 +6,10 @@
 #include <optional>
 #include <thread>
 
+#include <sys/stat.h>
+
 #include "archive/archive.h"
+#include "base/fs.h"
 #include "base/scope_exit.h"
 #include "snapshot/layer_store.h"
 
@@ -29,9 +32,12 @@ class Reporter {
   std::mutex mu_;
 };
 
+// A layer's state between its worker and the main thread.
 struct Slot {
   bool done = false;
   std::optional<Error> error;
+  std::optional<TempDir> tree;  // the layer extracted by the worker, under the store's tmp/
+  std::string diff_id;          // what the extraction computed
 };
 
 }  // namespace
@@ -122,11 +128,28 @@ Result<PullResult> pull_image(image::Store& store, Client& client, const image::
   std::atomic<size_t> next{0};
   std::atomic<bool> cancel{false};
   content::ContentStore blobs = store.content();
+  // Workers download a layer, then extract it into a directory of the store's tmp/ (same file
+  // system as layers/), so layers extract in parallel; the main thread then moves each tree into
+  // the layer store in chain order.
+  const std::string tmp_root = store.tmp_dir();
+  auto extract = [&](size_t i, Slot& slot) -> Status {
+    const auto& d = manifest.layers[i];
+    BERTH_ASSIGN_OR_RETURN(auto dir, TempDir::create(tmp_root, "pull-"));
+    if (::chmod(dir.path().c_str(), 0755) < 0) return sys_error("chmod " + dir.path());
+    BERTH_ASSIGN_OR_RETURN(UniqueFd fd, blobs.open_blob(d.digest));
+    report(short_digest(d.digest), "Extracting", 0, static_cast<uint64_t>(d.size));
+    auto res = archive::apply_layer(fd.get(), dir.path());
+    if (!res.ok()) return std::move(res).error().context("extracting layer " + d.digest);
+    slot.diff_id = res->diff_id;
+    slot.tree = std::move(dir);
+    return {};
+  };
   auto worker = [&] {
     while (!cancel) {
       size_t i = next++;
       if (i >= n) return;
       std::optional<Error> err;
+      Slot result;
       if (need_blob[i]) {
         const auto& d = manifest.layers[i];
         std::string id = short_digest(d.digest);
@@ -144,19 +167,26 @@ Result<PullResult> pull_image(image::Store& store, Client& client, const image::
         // A verified blob the store kept from an earlier pull or push: nothing to fetch.
         report(short_digest(manifest.layers[i].digest), "Download complete");
       }
+      if (!err && !have_layer[i] && !cancel) {
+        auto st = extract(i, result);
+        if (!st.ok()) err = std::move(st).error();
+      }
       {
         std::lock_guard lk(mu);
         slots[i].done = true;
         slots[i].error = std::move(err);
+        slots[i].tree = std::move(result.tree);
+        slots[i].diff_id = result.diff_id;
       }
       cv.notify_all();
     }
   };
-  std::vector<std::thread> workers;
   size_t downloads = 0;
-  for (size_t i = 0; i < n; ++i) downloads += need_blob[i];
-  int nthreads = static_cast<int>(std::min<size_t>(std::max(opts.parallel, 1), std::max<size_t>(downloads, 1)));
-  for (int t = 0; t < nthreads; ++t) workers.emplace_back(worker);
+  for (size_t i = 0; i < n; ++i) downloads += !have_layer[i];
+  std::vector<std::thread> workers;
+  size_t nthreads = std::min<size_t>(static_cast<size_t>(std::max(opts.parallel, 1)),
+                                     std::max<size_t>(downloads, 1));
+  for (size_t t = 0; t < nthreads; ++t) workers.emplace_back(worker);
   ScopeExit join([&] {
     cancel = true;
     for (auto& w : workers) w.join();
@@ -174,12 +204,19 @@ Result<PullResult> pull_image(image::Store& store, Client& client, const image::
     }
     const auto& d = manifest.layers[i];
     std::string id = short_digest(d.digest);
-    auto fill = [&](const std::string& dir) -> Result<std::string> {
-      BERTH_ASSIGN_OR_RETURN(UniqueFd fd, store.content().open_blob(d.digest));
-      BERTH_ASSIGN_OR_RETURN(auto res, archive::apply_layer(fd.get(), dir));
-      return res.diff_id;
+    Slot& slot = slots[i];
+    auto fill = [&](const std::string& diff_dir) -> Result<std::string> {
+      if (!slot.tree) {  // the layer existed when the pull started, then vanished (a prune)
+        BERTH_ASSIGN_OR_RETURN(UniqueFd fd, store.content().open_blob(d.digest));
+        BERTH_ASSIGN_OR_RETURN(auto res, archive::apply_layer(fd.get(), diff_dir));
+        return res.diff_id;
+      }
+      // diff_dir is an empty directory: the extracted tree replaces it in one rename.
+      if (::rename(slot.tree->path().c_str(), diff_dir.c_str()) < 0)
+        return sys_error("rename " + slot.tree->path() + " to " + diff_dir);
+      slot.tree->release();
+      return slot.diff_id;
     };
-    if (!have_layer[i]) report(id, "Extracting", 0, static_cast<uint64_t>(d.size));
     auto layer = store.layers().create(parent, cfg.diff_ids[i], fill, d.digest);
     if (!layer.ok()) return std::move(layer).error().context("layer " + d.digest);
     if (!parent.empty()) BERTH_TRY(store.layers().release(parent));

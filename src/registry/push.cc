@@ -185,7 +185,8 @@ Result<PushResult> push_image(image::Store& store, Client& client, const image::
   };
   {
     std::vector<std::thread> workers;
-    size_t nthreads = std::min<size_t>(std::max(opts.parallel, 1), std::max<size_t>(plan.size(), 1));
+    size_t nthreads = std::min<size_t>(static_cast<size_t>(std::max(opts.parallel, 1)),
+                                       std::max<size_t>(plan.size(), 1));
     for (size_t t = 0; t < nthreads; ++t) workers.emplace_back(worker);
     for (auto& w : workers) w.join();
   }
