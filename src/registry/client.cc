@@ -421,7 +421,15 @@ Result<std::string> Client::get_blob(const std::string& repo, const std::string&
     data.clear();
     return {};
   };
-  BERTH_ASSIGN_OR_RETURN(auto resp, send(req, {scope(repo)}));
+  // A transfer cut short starts over: the blob is small.
+  Result<Response> sent = unavailable("not sent");
+  for (int attempt = 0; attempt <= opts_.retries; ++attempt) {
+    sent = send(req, {scope(repo)});
+    if (sent.ok() || sent.error().code() != Code::kUnavailable) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(opts_.backoff_ms << attempt));
+  }
+  if (!sent.ok()) return std::move(sent).error();
+  const Response& resp = *sent;
   if (resp.status != 200) return registry_error(resp);
   std::string got = digest::sha256_of(data).str();
   if (got != digest)

@@ -234,6 +234,64 @@ manifest_digest() {  # REPO TAG [PORT]: the digest the registry serves for a tag
   [ -e "$BERTH_TEST_ROOT/blobs/sha256/${layer:7}" ]
 }
 
+# start_proxy MODE: tests/fixtures/fault-proxy.py in front of the plain registry; sets PX.
+start_proxy() {
+  local dir="$REG_DIR/proxy-$1"
+  mkdir -p "$dir"
+  python3 "$BERTH_SRC/tests/fixtures/fault-proxy.py" "$dir/port" "$P" "$1" "$dir/log" \
+    >"$dir/out" 2>&1 3>&- &
+  echo $! > "$dir/pid"
+  for _ in $(seq 1 100); do [ -s "$dir/port" ] && break; sleep 0.1; done
+  export PX="127.0.0.1:$(cat "$dir/port")" PX_LOG="$dir/log"
+}
+
+stop_proxy() {
+  local pid; pid=$(cat "$REG_DIR/proxy-$1/pid")
+  kill "$pid" 2>/dev/null || true
+  while kill -0 "$pid" 2>/dev/null; do sleep 0.05; done
+}
+
+# Empties the store, so $P/corrupt (pushed by the test above) must be downloaded again.
+forget_corrupt() {
+  local ids; ids=$(berth images -q)
+  [ -z "$ids" ] || berth rmi -f $ids >/dev/null
+  berth system prune -f >/dev/null
+}
+
+@test "a 500 on a blob download is retried and the pull succeeds" {
+  forget_corrupt
+  start_proxy 500-once
+  run berth pull "$PX/corrupt:v1"
+  stop_proxy 500-once
+  expect_status 0
+  grep -q -- "-> 500" "$PX_LOG"
+  [[ "$output" == *"Pull complete"* ]]
+}
+
+@test "a download cut in the middle resumes with a Range request" {
+  forget_corrupt
+  start_proxy cut-once
+  run berth pull "$PX/corrupt:v1"
+  stop_proxy cut-once
+  expect_status 0
+  grep -q "^cut " "$PX_LOG"
+  grep -q "bytes=[1-9][0-9]*- -> 206" "$PX_LOG"
+  [[ "$output" == *"Pull complete"* ]]
+}
+
+@test "a registry that dies mid-transfer fails the pull with a clear error and keeps nothing" {
+  forget_corrupt
+  start_proxy cut-always
+  run berth pull "$PX/corrupt:v1"
+  stop_proxy cut-always
+  expect_status 1
+  [[ "$output" == *"Error: Get \"http://$PX/v2/corrupt/blobs/sha256:"* ]]
+  [ -z "$(ls -A "$BERTH_TEST_ROOT/ingest")" ]
+  [ -z "$(ls -A "$BERTH_TEST_ROOT/tmp")" ]
+  run berth images -q "$PX/corrupt"
+  [ -z "$output" ]
+}
+
 @test "an index: native platform by default, --platform picks, a missing one is refused" {
   m=$(curl -s -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' \
     "http://$P/v2/busybox/manifests/latest")
