@@ -16,11 +16,32 @@
 namespace berth::engine {
 namespace {
 
-registry::ClientOptions client_options(const RegistryFlags& flags) {
+registry::ClientOptions client_options(const RegistryFlags& flags,
+                                       const registry::RegistriesConf& conf) {
   registry::ClientOptions o;
   o.tls_verify = flags.tls_verify;
-  o.insecure_registries = registry::configured_insecure_registries();
+  o.insecure_registries = conf.insecure;
   return o;
+}
+
+registry::ClientOptions client_options(const RegistryFlags& flags) {
+  return client_options(flags, registry::load_registries_conf());
+}
+
+// Where a pull of a domain's image goes: its mirrors in order, then the registry itself unless
+// registries.conf blocks it.
+std::vector<std::string> pull_hosts(const registry::Endpoint& ep,
+                                    const registry::RegistriesConf& conf) {
+  std::vector<std::string> hosts;
+  if (auto it = conf.mirrors.find(ep.domain); it != conf.mirrors.end()) hosts = it->second;
+  if (!conf.blocked.count(ep.domain)) hosts.push_back(ep.host);
+  return hosts;
+}
+
+// Failures a mirror may have that the next mirror or the registry itself may not.
+bool try_next_host(const Error& e) {
+  return e.code() == Code::kNotFound || e.code() == Code::kUnavailable ||
+         e.code() == Code::kPermissionDenied;
 }
 
 // The same shared lock Engine::lock_store takes for writers (store.lock): garbage collection,
@@ -49,22 +70,13 @@ Error pull_error(Error e, const image::Reference& ref) {
   return e;
 }
 
-}  // namespace
-
-Result<std::string> pull_image(Engine& eng, const PullRequest& req, const EventFn& ev) {
-  BERTH_ASSIGN_OR_RETURN(auto ref, image::parse_normalized_named(req.reference));
-  if (req.all_tags && (ref.has_tag() || ref.has_digest()))
-    return invalid_argument("tag can't be used with --all-tags/-a");
-  registry::PullOptions popts;
-  if (!req.platform.empty()) {
-    BERTH_ASSIGN_OR_RETURN(popts.platform, registry::parse_platform(req.platform));
-  }
-  auto ep = registry::endpoint_for(ref);
-  BERTH_ASSIGN_OR_RETURN(auto client,
-                         registry::Client::connect(ep.host, client_options(req.flags)));
+// Pulls `ref` (or, with all_tags, every tag of its repository) through one registry host.
+Result<std::string> pull_from(Engine& eng, registry::Client& client, image::Reference ref,
+                              const PullRequest& req, const registry::PullOptions& popts,
+                              const EventFn& ev) {
   std::vector<image::Reference> refs;
   if (req.all_tags) {
-    auto tags = client->list_tags(ep.repository);
+    auto tags = client.list_tags(ref.path);
     if (!tags.ok()) return pull_error(std::move(tags).error(), ref);
     for (const auto& t : *tags) {
       image::Reference r = ref;
@@ -72,18 +84,12 @@ Result<std::string> pull_image(Engine& eng, const PullRequest& req, const EventF
       refs.push_back(r);
     }
   } else {
-    if (!ref.has_tag() && !ref.has_digest()) {
-      line(ev, "Using default tag: latest");
-      ref = image::with_default_tag(ref);
-    }
-    // Docker keeps only the digest of "name:tag@digest".
-    if (ref.has_digest()) ref.tag.clear();
     refs.push_back(ref);
   }
   BERTH_ASSIGN_OR_RETURN(UniqueFd lock, lock_store_shared(eng));
   bool any_new = false;
   for (const auto& r : refs) {
-    auto res = registry::pull_image(eng.store(), *client, r, popts, ev);
+    auto res = registry::pull_image(eng.store(), client, r, popts, ev);
     if (!res.ok()) return pull_error(std::move(res).error(), r);
     line(ev, "Digest: " + res->digest);
     any_new |= res->downloaded;
@@ -101,10 +107,46 @@ Result<std::string> pull_image(Engine& eng, const PullRequest& req, const EventF
   return refs.front().string();
 }
 
+}  // namespace
+
+Result<std::string> pull_image(Engine& eng, const PullRequest& req, const EventFn& ev) {
+  BERTH_ASSIGN_OR_RETURN(auto ref, image::parse_normalized_named(req.reference));
+  if (req.all_tags && (ref.has_tag() || ref.has_digest()))
+    return invalid_argument("tag can't be used with --all-tags/-a");
+  registry::PullOptions popts;
+  if (!req.platform.empty()) {
+    BERTH_ASSIGN_OR_RETURN(popts.platform, registry::parse_platform(req.platform));
+  }
+  if (!req.all_tags) {
+    if (!ref.has_tag() && !ref.has_digest()) {
+      line(ev, "Using default tag: latest");
+      ref = image::with_default_tag(ref);
+    }
+    // Docker keeps only the digest of "name:tag@digest".
+    if (ref.has_digest()) ref.tag.clear();
+  }
+  auto conf = registry::load_registries_conf();
+  auto ep = registry::endpoint_for(ref);
+  auto hosts = pull_hosts(ep, conf);
+  if (hosts.empty())
+    return failed_precondition("registry " + ep.domain + " is blocked in registries.conf");
+  for (size_t h = 0;; ++h) {
+    bool last = h + 1 == hosts.size();
+    auto client = registry::Client::connect(hosts[h], client_options(req.flags, conf));
+    if (!client.ok()) {
+      if (!last && try_next_host(client.error())) continue;
+      return std::move(client).error();
+    }
+    auto r = pull_from(eng, **client, ref, req, popts, ev);
+    if (r.ok() || last || !try_next_host(r.error())) return r;
+  }
+}
+
 Status push_image(Engine& eng, const PushRequest& req, const EventFn& ev) {
   BERTH_ASSIGN_OR_RETURN(auto ref, image::parse_normalized_named(req.reference));
   if (ref.has_digest()) return invalid_argument("cannot push a digest reference");
-  if (req.all_tags && ref.has_tag()) return invalid_argument("tag can't be used with --all-tags/-a");
+  if (req.all_tags && ref.has_tag())
+    return invalid_argument("tag can't be used with --all-tags/-a");
   std::vector<image::Reference> refs;
   if (req.all_tags) {
     BERTH_ASSIGN_OR_RETURN(auto all, eng.store().list());

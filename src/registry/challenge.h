@@ -1,5 +1,6 @@
 // WWW-Authenticate challenges (RFC 7235) as registries send them:
-//   Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:x:pull"
+//   Bearer realm="https://auth.docker.io/token",service="registry.docker.io",
+//          scope="repository:x:pull"
 //   Basic realm="basic-realm"
 // Several challenges may share one header ("Basic realm=a, Bearer realm=b") or come in several
 // headers. Scheme names are compared case-insensitively and returned lowercase; parameter names

@@ -476,8 +476,8 @@ Result<std::string> Client::download_blob(const std::string& repo, const oci::De
     if (desc.size > 0) size = static_cast<uint64_t>(desc.size);
     auto committed = writer.commit(desc.digest, size);
     if (!committed.ok())
-      return std::move(committed).error().context("filesystem layer verification failed for digest " +
-                                                  desc.digest);
+      return std::move(committed).error().context(
+          "filesystem layer verification failed for digest " + desc.digest);
     return committed;
   }
   return std::move(*last);

@@ -91,22 +91,33 @@ TEST(Platform, NativeIsLinux) {
 namespace berth::registry {
 namespace {
 
-TEST(RegistriesConf, V2AndV1Forms) {
-  auto l = parse_insecure_registries(R"(
+TEST(RegistriesConf, InsecureMirrorsAndBlocked) {
+  auto c = parse_registries_conf(R"(
 unqualified-search-registries = ["docker.io"]
 [[registry]]
 location = "secure.example"
 [[registry]]
 location = "myreg.example:5000"   # a comment
 insecure = true
+[[registry]]
+location = "docker.io"
+blocked = true
+[[registry.mirror]]
+location = "mirror.example"
+[[registry.mirror]]
+location = "127.0.0.1:5000"
+insecure = true
 [registries.insecure]
 registries = ["a.example", 'b.example:5000']
 )");
-  ASSERT_EQ(l.size(), 3u);
-  EXPECT_EQ(l[0], "myreg.example:5000");
-  EXPECT_EQ(l[1], "a.example");
-  EXPECT_EQ(l[2], "b.example:5000");
-  EXPECT_TRUE(parse_insecure_registries("").empty());
+  EXPECT_EQ(c.insecure, (std::vector<std::string>{"myreg.example:5000", "127.0.0.1:5000",
+                                                  "a.example", "b.example:5000"}));
+  EXPECT_EQ(c.mirrors["docker.io"],
+            (std::vector<std::string>{"mirror.example", "127.0.0.1:5000"}));
+  EXPECT_EQ(c.mirrors.count("secure.example"), 0u);
+  EXPECT_EQ(c.blocked, (std::set<std::string>{"docker.io"}));
+  auto empty = parse_registries_conf("");
+  EXPECT_TRUE(empty.insecure.empty() && empty.mirrors.empty() && empty.blocked.empty());
 }
 
 }  // namespace

@@ -56,6 +56,7 @@ Result<FetchedManifest> resolve_manifest(Client& client, const std::string& repo
   if (!chosen)
     return not_found("no matching manifest for " + platform.string() +
                      " in the manifest list entries");
+  BERTH_TRY_CTX(content::validate_digest(chosen->digest), "index entry");
   BERTH_ASSIGN_OR_RETURN(auto m, client.get_manifest(repo, chosen->digest));
   if (classify_manifest(m.media_type, m.bytes) != ManifestKind::kImage)
     return invalid_argument("manifest " + chosen->digest + " of the index is not an image");
@@ -74,6 +75,8 @@ Result<PullResult> pull_image(image::Store& store, Client& client, const image::
   // Docker's first line, once the reference is known to exist.
   report("", reference + ": Pulling from " + repo);
   const std::string image_id = manifest.config.digest;
+  // Digests from the registry end up in URLs and paths: only well-formed ones go further.
+  BERTH_TRY_CTX(content::validate_digest(image_id), "config of " + ref.familiar_string());
 
   // Names to record: the tag (when pulled by tag) and name@digest.
   std::vector<image::Reference> tags;
@@ -121,7 +124,7 @@ Result<PullResult> pull_image(image::Store& store, Client& client, const image::
     }
   }
 
-  // Downloads: workers take layers in order; the main thread extracts each when it is ready.
+  // Workers take layers in order; the main thread records each, in order, when it is ready.
   std::vector<Slot> slots(n);
   std::mutex mu;
   std::condition_variable cv;

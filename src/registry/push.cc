@@ -53,7 +53,8 @@ Result<std::optional<std::pair<std::string, archive::Compression>>> recorded_blo
     auto c = blob_compression(store.content(), d);
     if (c == archive::Compression::kGzip || c == archive::Compression::kZstd) {
       // gzip first: every registry and client takes it.
-      if (!out || (c == archive::Compression::kGzip && out->second != c)) out = std::make_pair(d, c);
+      if (!out || (c == archive::Compression::kGzip && out->second != c))
+        out = std::make_pair(d, c);
     }
   }
   return out;

@@ -201,7 +201,8 @@ manifest_digest() {  # REPO TAG [PORT]: the digest the registry serves for a tag
   [ "$output" = "Error: manifest for $P/busybox:nosuch not found: manifest unknown: manifest unknown" ]
   run berth pull "127.0.0.1:1/x"
   expect_status 1
-  [[ "$output" == "Error: Get \"https://127.0.0.1:1/v2/\": "* ]]
+  [ "${lines[0]}" = "Using default tag: latest" ]
+  [[ "${lines[1]}" == "Error: Get \"https://127.0.0.1:1/v2/\": "* ]]
 }
 
 @test "a blob whose bytes do not match its digest fails the pull and leaves nothing" {
@@ -430,4 +431,26 @@ forget_corrupt() {
   expect_status 0
   [[ "$output" == *"Status: Downloaded newer image for $K/tok/app:v1"* ]]
   berth logout "$K"
+}
+
+@test "docker.io pulls go to a mirror from registries.conf; a blocked docker.io is never contacted" {
+  ensure_src
+  berth tag busybox:latest "$P/library/mirrored:1"
+  berth push "$P/library/mirrored:1" >/dev/null
+  berth rmi "$P/library/mirrored:1" busybox:latest >/dev/null
+  printf '[[registry]]\nlocation = "docker.io"\nblocked = true\n[[registry.mirror]]\nlocation = "%s"\n' \
+    "$P" > "$BERTH_REGISTRIES_CONF"
+  run berth pull mirrored:1
+  expect_status 0
+  [[ "$output" == *"1: Pulling from library/mirrored"* ]]
+  [[ "$output" == *"Status: Downloaded newer image for mirrored:1"* ]]
+  [ "${lines[${#lines[@]}-1]}" = "docker.io/library/mirrored:1" ]
+  run berth pull nosuchimage:1
+  expect_status 1
+  [ "$output" = "Error: manifest for nosuchimage:1 not found: manifest unknown: manifest unknown" ]
+  printf '[[registry]]\nlocation = "docker.io"\nblocked = true\n' > "$BERTH_REGISTRIES_CONF"
+  run berth pull mirrored:1
+  expect_status 1
+  [ "$output" = "Error: registry docker.io is blocked in registries.conf" ]
+  rm -f "$BERTH_REGISTRIES_CONF"
 }

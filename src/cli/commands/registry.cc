@@ -265,7 +265,8 @@ void register_registry_commands(CLI::App& app, Cli& cli) {
   manifest->require_subcommand(1);
   auto ref = std::make_shared<std::string>();
   auto insecure = std::make_shared<bool>(false);
-  auto* inspect = manifest->add_subcommand("inspect", "Display an image manifest, or manifest list");
+  auto* inspect =
+      manifest->add_subcommand("inspect", "Display an image manifest, or manifest list");
   inspect->add_flag("--insecure", *insecure, "Allow communication with an insecure registry");
   inspect->add_option("MANIFEST", *ref, "Image reference")->required();
   inspect->callback([&cli, ref, insecure] {
