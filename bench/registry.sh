@@ -14,13 +14,13 @@ for p in podman skopeo docker-registry; do
 done
 
 work=$(mktemp -d /var/tmp/berth-bench-reg.XXXXXX)
-reg_pid=""
+# The registry's pid lives in a file: median_ms runs start_registry in a $(...) subshell.
 stop_registry() {
-  if [ -n "$reg_pid" ]; then
-    kill "$reg_pid" 2>/dev/null || true
-    wait "$reg_pid" 2>/dev/null || true
-    reg_pid=""
-  fi
+  [ -s "$work/reg.pid" ] || return 0
+  local pid; pid=$(cat "$work/reg.pid")
+  kill "$pid" 2>/dev/null || true
+  while kill -0 "$pid" 2>/dev/null; do sleep 0.05; done
+  rm -f "$work/reg.pid"
 }
 trap 'stop_registry; rm -rf "$work"' EXIT
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
@@ -43,7 +43,7 @@ http:
   addr: $R
 YAML
   env -u REGISTRY_AUTH_FILE docker-registry serve "$work/reg.yml" >/dev/null 2>&1 &
-  reg_pid=$!
+  echo $! > "$work/reg.pid"
   for _ in $(seq 1 100); do curl -s -o /dev/null "http://$R/v2/" && return; sleep 0.1; done
   echo "registry did not start" >&2
   exit 1

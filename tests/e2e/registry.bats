@@ -46,7 +46,8 @@ setup_file() {
   mkdir -p "$REG_DIR"
   # Credentials and certificates of this file only: nothing under $HOME or /etc is touched.
   export DOCKER_CONFIG="$BERTH_TEST_ROOT/docker-config"
-  export REGISTRY_AUTH_FILE="$BERTH_TEST_ROOT/no-auth.json"
+  export REGISTRY_AUTH_FILE="$BERTH_TEST_ROOT/podman-auth.json"
+  echo '{"auths": {}}' > "$REGISTRY_AUTH_FILE"
   export BERTH_CERTS_D="$BERTH_TEST_ROOT/certs.d"
   export BERTH_REGISTRIES_CONF="$BERTH_TEST_ROOT/registries.conf"
   mkdir -p "$BERTH_CERTS_D"
@@ -453,4 +454,32 @@ forget_corrupt() {
   expect_status 1
   [ "$output" = "Error: registry docker.io is blocked in registries.conf" ]
   rm -f "$BERTH_REGISTRIES_CONF"
+}
+
+podman_() {
+  CONTAINERS_CONF="$REG_DIR/podman/containers.conf" podman --root "$REG_DIR/podman/root" \
+    --runroot "$REG_DIR/podman/runroot" --storage-driver vfs "$@"
+}
+
+@test "podman pulls what berth pushed, and berth pulls and runs what podman pushed" {
+  mkdir -p "$REG_DIR/podman"
+  printf '[engine]\nruntime = "runc"\ncgroup_manager = "cgroupfs"\nevents_logger = "none"\n' \
+    > "$REG_DIR/podman/containers.conf"
+  ensure_src
+  berth tag busybox:latest "$P/topodman:1"
+  berth push "$P/topodman:1" >/dev/null
+  run podman_ pull -q --tls-verify=false "$P/topodman:1"
+  expect_status 0
+  run podman_ image inspect --format '{{.Config.Env}}' "$P/topodman:1"
+  [[ "$output" == *"APP=berth"* ]]
+  podman_ tag "$P/topodman:1" "$P/frompodman:2"
+  run podman_ push --tls-verify=false "$P/frompodman:2"
+  expect_status 0
+  berth rmi "$P/topodman:1" busybox:latest >/dev/null
+  run berth pull "$P/frompodman:2"
+  expect_status 0
+  [[ "$output" == *"Status: Downloaded newer image for $P/frompodman:2"* ]]
+  run berth run --rm "$P/frompodman:2" sh -c 'echo podman $APP'
+  expect_status 0
+  [ "$output" = "podman berth" ]
 }
