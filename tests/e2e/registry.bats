@@ -100,6 +100,7 @@ teardown_file() {
   for f in "$REG_DIR"/*/pid; do
     [ -f "$f" ] && while kill -0 "$(cat "$f")" 2>/dev/null; do sleep 0.05; done
   done
+  mountpoint -q "$BERTH_TEST_ROOT/small" 2>/dev/null && umount "$BERTH_TEST_ROOT/small"
   berth_teardown_file
 }
 
@@ -482,4 +483,20 @@ podman_() {
   run berth run --rm "$P/frompodman:2" sh -c 'echo podman $APP'
   expect_status 0
   [ "$output" = "podman berth" ]
+}
+
+@test "a full disk fails the pull with the system's error and leaves no partial data" {
+  small="$BERTH_TEST_ROOT/small"
+  mkdir -p "$small"
+  mount -t tmpfs -o size=1m tmpfs "$small"
+  run "$BERTH" --root "$small/root" --runroot "$small/run" pull "$P/busybox:latest"
+  ingest=$(ls -A "$small/root/ingest" 2>&1) || true
+  tmp=$(ls -A "$small/root/tmp" 2>&1) || true
+  images=$("$BERTH" --root "$small/root" --runroot "$small/run" images -q 2>&1) || true
+  umount "$small"
+  expect_status 1
+  [[ "$output" == *"No space left on device"* ]]
+  [ -z "$ingest" ]
+  [ -z "$tmp" ]
+  [ -z "$images" ]
 }
