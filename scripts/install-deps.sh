@@ -7,13 +7,13 @@ export DEBIAN_FRONTEND=noninteractive
 build_pkgs=(
   build-essential cmake ninja-build pkg-config git
   libarchive-dev libsqlite3-dev nlohmann-json3-dev libcli11-dev libfmt-dev libspdlog-dev
-  libssl-dev libzstd-dev zlib1g-dev liblzma-dev libbz2-dev libseccomp-dev
+  libssl-dev libzstd-dev zlib1g-dev liblzma-dev libbz2-dev libseccomp-dev libcurl4-openssl-dev
   libgtest-dev libgmock-dev
   libnl-3-dev libnl-route-3-dev libnftables-dev
 )
 test_pkgs=(
   bats busybox-static podman skopeo runc uidmap fuse-overlayfs python3 jq curl tini procps
-  containerd nftables iproute2
+  containerd nftables iproute2 docker-registry apache2-utils openssl
 )
 
 want=("${build_pkgs[@]}")

@@ -62,6 +62,7 @@ void register_exec_commands(CLI::App& app, Cli& cli);
 void register_network_commands(CLI::App& app, Cli& cli);
 // build, image build, builder prune (commands/build.cc); after register_image_commands.
 void register_build_commands(CLI::App& app, Cli& cli);
+void register_registry_commands(CLI::App& app, Cli& cli);
 
 // "See 'berth images --help'." naming the command path of `app`.
 std::string command_path(const CLI::App* app);

@@ -85,6 +85,7 @@ int main(int argc, char** argv) {
   register_exec_commands(app, cli);
   register_network_commands(app, cli);
   register_build_commands(app, cli);
+  register_registry_commands(app, cli);
 
   auto* help = app.add_subcommand("help", "Help about any command");
   std::vector<std::string> help_path;
