@@ -1,5 +1,6 @@
 // The builder's driver: stages, ARG scoping, the metadata instructions, the final image.
 #include "engine/build.h"
+#include "engine/registry.h"
 
 #include <sys/file.h>
 
@@ -311,11 +312,19 @@ Status Builder::from(Stage& s, const Instruction& ins, int op, int ops) {
   std::string shown = ref.ok() ? image::with_default_tag(*ref).string() : base;
   int n = begin(title.substr(0, title.find("] ") + 2) + "FROM " + shown);
   auto img = eng_.store().resolve(base);
+  if (!img.ok() && img.error().code() == Code::kNotFound) {
+    // Not here: pull it, as `docker build` does (the registry client's rules and credentials).
+    PullRequest pr;
+    pr.reference = base;
+    auto pulled = pull_image(eng_, pr, [](const auto&...) {});
+    if (pulled.ok()) img = eng_.store().resolve(base);
+    else img = std::move(pulled).error();
+  }
   if (!img.ok()) {
     std::string msg = "failed to resolve source metadata for " + shown +
                       ": pull access denied, repository does not exist or may require "
-                      "authorization (berth has no registry client yet: `berth load` or `berth "
-                      "import` the image first)";
+                      "authorization: " + img.error().message() +
+                      " (a base image can also be loaded with `berth load` or `berth import`)";
     failed(n, msg);
     return not_found("Dockerfile:" + std::to_string(ins.line) + ": " + msg);
   }

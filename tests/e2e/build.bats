@@ -372,7 +372,7 @@ SHELL ["/bin/sh", "-ec"]
 RUN echo "$TARGETPLATFORM" > /platform && test "$TARGETARCH" != ""
 HEALTHCHECK --interval=5s --retries=2 CMD ["true"]
 STOPSIGNAL SIGUSR1
-VOLUME /data ["/logs"]
+VOLUME /data /logs
 CMD cat /onbuild.txt /platform
 DF
   run berth build --iidfile "$CTX/iid" -t meta .

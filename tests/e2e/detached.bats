@@ -190,13 +190,13 @@ wait_for() {  # wait_for COMMAND...: retry for up to 5 s
 @test "healthchecks: ps shows (healthy) then (unhealthy); inspect has State.Health; --restart on-unhealthy restarts" {
   berth run -d --name hc --health-cmd 'test -f /tmp/ok' --health-interval 200ms --health-retries 2 \
     colorai/cauchycv_visdom:0.2.7 sh -c 'touch /tmp/ok; sleep 2; rm /tmp/ok; sleep 1000' >/dev/null
-  for i in $(seq 1 30); do
+  for i in $(seq 1 100); do
     [ "$(berth inspect --format '{{.State.Health.Status}}' hc)" = healthy ] && break
     sleep 0.1
   done
   run berth ps --filter health=healthy --format '{{.Names}} {{.Status}}'
   [[ "$output" =~ ^hc\ Up\ .*\(healthy\)$ ]]
-  for i in $(seq 1 50); do
+  for i in $(seq 1 100); do
     [ "$(berth inspect --format '{{.State.Health.Status}}' hc)" = unhealthy ] && break
     sleep 0.1
   done
@@ -208,7 +208,7 @@ wait_for() {  # wait_for COMMAND...: retry for up to 5 s
   # on-unhealthy:1 kills the unhealthy container and starts it once more.
   berth run -d --name hc2 --restart on-unhealthy:1 --health-cmd 'false' --health-interval 200ms --health-retries 1 \
     colorai/cauchycv_visdom:0.2.7 sleep 1000 >/dev/null
-  for i in $(seq 1 50); do
+  for i in $(seq 1 200); do
     [ "$(berth inspect --format '{{.RestartCount}} {{.State.Status}}' hc2)" = "1 exited" ] && break
     sleep 0.1
   done

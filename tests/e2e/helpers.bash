@@ -11,6 +11,12 @@ berth_setup_file() {
   BERTH_TEST_ROOT=$(mktemp -d /tmp/berth-e2e.XXXXXX)
   export BUSYBOX_TAR="$BERTH_TEST_ROOT/busybox.tar"
   "$BERTH_SRC/tests/fixtures/busybox-rootfs.sh" "$BUSYBOX_TAR"
+  # Tests talk to no registry but their own on 127.0.0.1: a missing image must fail here, not be
+  # looked up on Docker Hub.
+  if [ -z "${BERTH_REGISTRIES_CONF:-}" ]; then
+    export BERTH_REGISTRIES_CONF="$BERTH_TEST_ROOT/registries.conf"
+    printf '[[registry]]\nlocation = "docker.io"\nblocked = true\n' > "$BERTH_REGISTRIES_CONF"
+  fi
 }
 
 berth_teardown_file() {

@@ -27,6 +27,10 @@ void add_container_admin_commands(CLI::App* parent, Cli& cli);
 void add_network_run_flags(CLI::App* cmd, engine::RunRequest& req);
 std::string ports_column(engine::Engine& e, const engine::ContainerRecord& c);
 
+// `run`/`create` of an image not in the store: Docker's "Unable to find image 'x' locally", then
+// a pull with its progress on stderr (commands/registry.cc).
+Status pull_missing_image(Cli& cli, engine::Engine& eng, const std::string& image);
+
 // "7 minutes ago" for a unix-nanos time.
 std::string created_since(int64_t unix_nanos);
 

@@ -25,7 +25,7 @@ struct RunFlags {
   bool tty = false, detach = false, create_only = false;
   int64_t pids_limit = 0, cpu_shares = 0;
   std::vector<std::string> env_files, label_files;
-  std::string cidfile, ipc, pid, uts;
+  std::string cidfile, ipc, pid, uts, pull = "missing";
   std::string health_cmd, health_interval, health_timeout, health_start_period;
   int health_retries = 0;
   bool no_healthcheck = false;
@@ -146,6 +146,17 @@ void run_run(Cli& cli, RunFlags& f, const std::vector<std::string>& rest) {
   if (!f.cidfile.empty() && path_exists(f.cidfile))
     return cli.fail(invalid_argument("Container ID file found, make sure the other container isn't "
                                      "running or delete " + f.cidfile), 125);
+  if (f.pull != "missing" && f.pull != "always" && f.pull != "never")
+    return cli.fail(invalid_argument("invalid pull option: '" + f.pull +
+                                     "': must be one of \"always\", \"missing\" or \"never\""), 125);
+  if (f.pull != "never") {
+    auto img = (*eng)->store().resolve(f.req.image);
+    bool missing = !img.ok() && img.error().code() == Code::kNotFound;
+    if (missing || f.pull == "always") {
+      auto st = pull_missing_image(cli, **eng, f.req.image);
+      if (!st.ok()) return cli.fail(st.error(), 125);
+    }
+  }
   auto c = (*eng)->create_container(f.req);
   if (!c.ok()) return cli.fail(c.error(), 125);
   if (!f.cidfile.empty()) {
@@ -328,6 +339,7 @@ void add_run(CLI::App* parent, Cli& cli, bool create_only) {
   c->add_option("--env-file", f->env_files, "Read in a file of environment variables")->allow_extra_args(false);
   c->add_option("--label-file", f->label_files, "Read in a line delimited file of labels")->allow_extra_args(false);
   c->add_option("--cidfile", f->cidfile, "Write the container ID to the file");
+  c->add_option("--pull", f->pull, "Pull image before running (\"always\", \"missing\", \"never\")");
   c->add_option("--ipc", f->ipc, "IPC mode to use (host, private)");
   c->add_option("--pid", f->pid, "PID namespace to use (host, private)");
   c->add_option("--uts", f->uts, "UTS namespace to use (host)");

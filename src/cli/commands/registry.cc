@@ -107,6 +107,22 @@ void run_pull(Cli& cli, const PullOpts& o) {
   cli.out << *r << "\n";
 }
 
+}  // namespace
+
+Status pull_missing_image(Cli& cli, engine::Engine& eng, const std::string& image) {
+  auto ref = image::parse_docker_ref(image);
+  cli.err << "Unable to find image '" << (ref.ok() ? ref->familiar_string() : image)
+          << "' locally\n";
+  engine::PullRequest req;
+  req.reference = image;
+  ProgressPrinter printer(cli.err, ::isatty(STDERR_FILENO));
+  auto r = engine::pull_image(eng, req, [&](const registry::ProgressEvent& e) { printer(e); });
+  if (!r.ok()) return std::move(r).error();
+  return ok_status();
+}
+
+namespace {
+
 struct PushOpts {
   std::string image, tls_verify = "true";
   bool all = false, quiet = false, no_trust = false;
