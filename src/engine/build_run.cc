@@ -35,21 +35,6 @@ Result<runtime::NetworkMode> run_network(const std::string& mode) {
   return invalid_argument("network mode \"" + mode + "\" not supported by berth build (default, host, none)");
 }
 
-std::string random_hex(size_t bytes) {
-  std::string raw(bytes, '\0');
-  size_t got = 0;
-  while (got < bytes) {
-    ssize_t n = ::getrandom(raw.data() + got, bytes - got, 0);
-    if (n > 0) got += static_cast<size_t>(n);
-  }
-  static const char* hex = "0123456789abcdef";
-  std::string s;
-  for (unsigned char c : raw) {
-    s += hex[c >> 4];
-    s += hex[c & 15];
-  }
-  return s;
-}
 
 struct MountSpec {
   std::string type = "bind";
@@ -168,20 +153,9 @@ class CancelGuard {
 };
 
 std::vector<runtime::DeviceRule> device_rules(const oci::RuntimeSpec& spec) {
-  std::vector<runtime::DeviceRule> out;
-  std::vector<oci::DeviceCgroup> rules;
-  if (spec.linux && spec.linux->resources) rules = spec.linux->resources->devices;
-  for (const auto& d : runtime::runc_implicit_device_rules()) rules.push_back(d);
-  for (const auto& d : rules) {
-    runtime::DeviceRule r;
-    r.allow = d.allow;
-    r.type = d.type.empty() ? 'a' : d.type[0];
-    r.major = d.major.value_or(-1);
-    r.minor = d.minor.value_or(-1);
-    r.access = d.access;
-    out.push_back(r);
-  }
-  return out;
+  if (spec.linux && spec.linux->resources)
+    return runtime::cgroup_device_rules(spec.linux->resources->devices);
+  return runtime::cgroup_device_rules({});
 }
 
 }  // namespace

@@ -21,6 +21,7 @@
 #include "engine/engine.h"
 #include "engine/external_runtime.h"
 #include "engine/logs.h"
+#include "engine/terminal.h"
 #include "engine/network.h"
 #include "format/units.h"
 #include "runtime/caps.h"
@@ -121,73 +122,6 @@ void forward_signal(int sig) {
   if (g_forward_pid > 0) ::kill(g_forward_pid, sig);
 }
 
-volatile sig_atomic_t g_winch = 0;
-void note_winch(int) { g_winch = 1; }
-
-void copy_window_size(int from_tty, int to_pty) {
-  struct winsize ws {};
-  if (::ioctl(from_tty, TIOCGWINSZ, &ws) == 0 && ws.ws_row && ws.ws_col)
-    ::ioctl(to_pty, TIOCSWINSZ, &ws);
-}
-
-bool write_fully(int fd, const char* p, size_t n) {
-  while (n) {
-    ssize_t w = ::write(fd, p, n);
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) return false;
-    p += w;
-    n -= static_cast<size_t>(w);
-  }
-  return true;
-}
-
-// `run -t`: the terminal in raw mode, keystrokes to the container's pty, its output to ours,
-// window size followed on SIGWINCH. Returns when the pty closes (the container exited).
-void proxy_terminal(int master, bool interactive) {
-  struct termios saved {};
-  bool raw = interactive && ::isatty(STDIN_FILENO) && ::tcgetattr(STDIN_FILENO, &saved) == 0;
-  if (raw) {
-    struct termios t = saved;
-    ::cfmakeraw(&t);
-    ::tcsetattr(STDIN_FILENO, TCSANOW, &t);
-  }
-  ScopeExit restore([&] {
-    if (raw) ::tcsetattr(STDIN_FILENO, TCSANOW, &saved);
-  });
-  struct sigaction sa {};
-  sa.sa_handler = note_winch;
-  sigemptyset(&sa.sa_mask);
-  ::sigaction(SIGWINCH, &sa, nullptr);
-  if (::isatty(STDOUT_FILENO)) copy_window_size(STDOUT_FILENO, master);
-  bool stdin_open = interactive;
-  char buf[16384];
-  while (true) {
-    if (g_winch) {
-      g_winch = 0;
-      copy_window_size(STDOUT_FILENO, master);
-    }
-    struct pollfd fds[2] = {{master, POLLIN, 0}, {STDIN_FILENO, POLLIN, 0}};
-    int n = ::poll(fds, stdin_open ? 2 : 1, 250);
-    if (n < 0 && errno != EINTR) break;
-    if (n <= 0) continue;
-    if (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) {
-      ssize_t r = ::read(master, buf, sizeof buf);
-      if (r <= 0) break;  // EIO: every holder of the pty's other side is gone
-      if (!write_fully(STDOUT_FILENO, buf, static_cast<size_t>(r))) break;
-    }
-    if (stdin_open && (fds[1].revents & (POLLIN | POLLHUP | POLLERR))) {
-      ssize_t r = ::read(STDIN_FILENO, buf, sizeof buf);
-      if (r <= 0) {
-        stdin_open = false;
-        const char eot = 4;  // end of input, as a terminal user types it
-        write_fully(master, &eot, 1);
-      } else {
-        write_fully(master, buf, static_cast<size_t>(r));
-      }
-    }
-  }
-}
-
 Result<runtime::Resources> cgroup_resources(const runtime::RunOptions& o,
                                             const oci::RuntimeSpec& spec) {
   runtime::Resources r;
@@ -199,21 +133,8 @@ Result<runtime::Resources> cgroup_resources(const runtime::RunOptions& o,
   r.cpuset_cpus = o.cpuset_cpus;
   r.cpuset_mems = o.cpuset_mems;
   if (o.pids_limit && *o.pids_limit > 0) r.pids_limit = *o.pids_limit;
-  if (spec.linux && spec.linux->resources) {
-    // The spec's rules, then the ones runc always adds (ptmx, pts, /dev/full, tun, mknod), as
-    // the device nodes every container gets must be usable.
-    std::vector<oci::DeviceCgroup> rules = spec.linux->resources->devices;
-    for (const auto& d : runtime::runc_implicit_device_rules()) rules.push_back(d);
-    for (const auto& d : rules) {
-      runtime::DeviceRule rule;
-      rule.allow = d.allow;
-      rule.type = d.type.empty() ? 'a' : d.type[0];
-      rule.major = d.major.value_or(-1);
-      rule.minor = d.minor.value_or(-1);
-      rule.access = d.access;
-      r.devices.push_back(rule);
-    }
-  }
+  if (spec.linux && spec.linux->resources)
+    r.devices = runtime::cgroup_device_rules(spec.linux->resources->devices);
   return r;
 }
 
@@ -557,7 +478,7 @@ Result<int> Engine::run_attached(const ContainerRecord& rec, const RunRequest& r
     return std::move(st).error();
   }
   g_forward_pid = st->proc.pid;
-  if (st->proc.console) proxy_terminal(st->proc.console.get(), req.interactive);
+  if (st->proc.console) proxy_pty(st->proc.console.get(), req.interactive);
   auto code = finish_process(c, *st);
   g_forward_pid = 0;
   return code;

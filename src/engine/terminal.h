@@ -1,6 +1,6 @@
 // The user's terminal wired to a container's pty (run -t, exec -t): raw mode while proxying
 // (with -i), keystrokes to the pty, its output to ours, the window size followed on SIGWINCH.
-// containers.cc has the same loop for `run`; this is the shared copy for new callers.
+// Shared by `run -t` (containers.cc) and `exec -t`.
 #pragma once
 
 namespace berth::engine {

@@ -28,16 +28,7 @@ runtime::Resources resources_from_spec(const oci::RuntimeSpec& spec) {
     if (res.block_io && res.block_io->weight) r.blkio_weight = *res.block_io->weight;
     rules = res.devices;
   }
-  for (const auto& d : runtime::runc_implicit_device_rules()) rules.push_back(d);
-  for (const auto& d : rules) {
-    runtime::DeviceRule rule;
-    rule.allow = d.allow;
-    rule.type = d.type.empty() ? 'a' : d.type[0];
-    rule.major = d.major.value_or(-1);
-    rule.minor = d.minor.value_or(-1);
-    rule.access = d.access.empty() ? "rwm" : d.access;
-    r.devices.push_back(rule);
-  }
+  r.devices = runtime::cgroup_device_rules(rules);
   return r;
 }
 

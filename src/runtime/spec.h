@@ -29,6 +29,7 @@
 #include "base/error.h"
 #include "oci/image.h"
 #include "oci/runtime_spec.h"
+#include "runtime/cgroup.h"
 
 namespace berth::runtime {
 
@@ -58,6 +59,9 @@ std::vector<oci::DeviceCgroup> docker_device_cgroup_rules();
 // b *:* m, c 1:3, 1:8, 1:7, 5:0, 1:5, 1:9, 136:*, 5:2, 10:200 rwm. The cgroup code adds these
 // after the spec's own rules, as runc does.
 std::vector<oci::DeviceCgroup> runc_implicit_device_rules();
+// A spec's device cgroup rules, then runc's implicit ones, as the cgroup code takes them (an
+// empty access means "rwm").
+std::vector<DeviceRule> cgroup_device_rules(const std::vector<oci::DeviceCgroup>& spec_rules);
 // PATH=<kDefaultPath>, HOSTNAME=<hostname>, and TERM=xterm when tty.
 std::vector<std::string> docker_default_env(std::string_view hostname, bool tty);
 // Docker's ReplaceOrAppendEnvValues, with keys kept unique: each override replaces the entry

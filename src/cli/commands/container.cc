@@ -8,6 +8,7 @@
 #include "base/fs.h"
 #include "base/strings.h"
 #include "cli/commands/commands.h"
+#include "engine/exec.h"
 #include "engine/logs.h"
 #include "format/units.h"
 #include "runtime/cgroup.h"
@@ -31,24 +32,14 @@ struct RunFlags {
   bool no_healthcheck = false;
 };
 
-// --env-file / --label-file: KEY=VALUE lines; "#" comments and blank lines skipped; a bare KEY
-// takes the value from berth's environment (env files), as Docker's CLI does.
-Result<std::vector<std::string>> read_kv_file(const std::string& path, bool from_env) {
+// --label-file: KEY=VALUE lines (a bare KEY is a label with no value); "#" comments and blank
+// lines skipped.
+Result<std::vector<std::string>> read_label_file(const std::string& path) {
   BERTH_ASSIGN_OR_RETURN(auto text, read_file(path));
   std::vector<std::string> out;
-  int line_no = 0;
   for (const auto& raw : split(text, '\n')) {
-    ++line_no;
     std::string line(trim(raw));
-    if (line.empty() || line[0] == '#') continue;
-    auto kv = split_once(line, '=');
-    if (kv.first.empty() || kv.first.find_first_of(" \t") != std::string::npos)
-      return invalid_argument(path + ":" + std::to_string(line_no) + ": variable '" + kv.first +
-                              "' contains whitespaces");
-    if (!kv.found && from_env) {
-      if (const char* v = std::getenv(kv.first.c_str())) line = kv.first + "=" + v;
-    }
-    out.push_back(line);
+    if (!line.empty() && line[0] != '#') out.push_back(line);
   }
   return out;
 }
@@ -89,13 +80,13 @@ Status fill_options(RunFlags& f) {
   o.host_cpus = runtime::host_cpu_count();
   std::vector<std::string> env;
   for (const auto& p : f.env_files) {
-    BERTH_ASSIGN_OR_RETURN(auto kv, read_kv_file(p, true));
+    BERTH_ASSIGN_OR_RETURN(auto kv, engine::read_env_file(p));
     env.insert(env.end(), kv.begin(), kv.end());
   }
   o.env.insert(o.env.begin(), env.begin(), env.end());  // -e wins over the files
   std::vector<std::string> labels;
   for (const auto& p : f.label_files) {
-    BERTH_ASSIGN_OR_RETURN(auto kv, read_kv_file(p, false));
+    BERTH_ASSIGN_OR_RETURN(auto kv, read_label_file(p));
     labels.insert(labels.end(), kv.begin(), kv.end());
   }
   f.req.labels.insert(f.req.labels.begin(), labels.begin(), labels.end());
