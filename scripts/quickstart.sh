@@ -1,19 +1,21 @@
 #!/usr/bin/env bash
-# berth's main job, as far as berth can do it today: on a fresh Debian 12 machine (as root),
-# install what berth needs, build it, make a local base image without any registry, and show the
-# image commands working on it. Idempotent: run it as often as you like.
-#
-# The rest of the main job (build the ML example with `berth build`, run it detached with
-# -p 8000:8000, call POST /predict) arrives with the monitor, networking and builder work; see
-# README.
+# berth's main job: on a fresh Debian 12 machine (as root), install what berth needs, build it,
+# make a local base image without any registry, build an example web app from it with
+# `berth build`, run it detached with a published port, wait until its healthcheck passes and
+# call it with curl, then leave it running. Idempotent: run it as often as you like.
+# BERTH_DEMO_PORT (default 8000) is the host port. The ML serving example (Debian base, sklearn)
+# is issue 7's, still to come.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 step() { printf '\n==> %s\n' "$*"; }
 
 step "Installing build dependencies from Debian's packages"
 bash scripts/install-deps.sh --build-only
-dpkg-query -W -f='${Status}' busybox-static 2>/dev/null | grep -q "install ok installed" ||
-  apt-get install -y -qq busybox-static >/dev/null
+for p in busybox-static nftables iproute2 curl; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+    apt-get install -y -qq "$p" >/dev/null
+done
+port=${BERTH_DEMO_PORT:-8000}
 
 step "Building berth"
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
@@ -42,6 +44,26 @@ step "berth run --name hello busybox echo 'Hello world'; berth ps -a; berth rm h
 "$BERTH" run --name hello busybox echo "Hello world"
 "$BERTH" ps -a
 "$BERTH" rm hello
+step "berth build -t hello-web:latest --build-arg GIT_COMMIT=... examples/hello-web"
+"$BERTH" build -t hello-web:latest --progress plain \
+  --build-arg GIT_COMMIT="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)" examples/hello-web
+step "berth run -d --name hello-web -p $port:8000 hello-web:latest"
+"$BERTH" rm -f hello-web >/dev/null 2>&1 || true
+"$BERTH" run -d --pull never --name hello-web -p "$port:8000" hello-web:latest
+printf 'waiting for the healthcheck'
+for _ in $(seq 1 60); do
+  [ "$("$BERTH" inspect --format '{{.State.Health.Status}}' hello-web)" = healthy ] && break
+  printf '.'
+  sleep 0.5
+done
+echo
+step "curl http://localhost:$port/   and   curl -X POST http://localhost:$port/cgi-bin/predict"
+curl -fsS "http://localhost:$port/"
+curl -fsS -X POST -H 'Content-Type: application/json' -d '{"text": "hello"}' \
+  "http://localhost:$port/cgi-bin/predict"
+step "berth ps"
+"$BERTH" ps
 step "berth system df"
 "$BERTH" system df
-printf '\nDone. The binary is %s; try `%s images` or `%s --help`.\n' "$BERTH" "$BERTH" "$BERTH"
+printf '\nDone: hello-web is still running on port %s. Stop it with:\n  %s stop hello-web && %s rm hello-web\n' \
+  "$port" "$BERTH" "$BERTH"
