@@ -205,15 +205,15 @@ wait_for() {  # wait_for COMMAND...: retry for up to 5 s
   run berth inspect --format '{{.State.Health.FailingStreak}} {{(index .State.Health.Log 0).ExitCode}}' hc
   [[ "$output" =~ ^[2-9]\ [01]$ ]]
   berth rm -f hc >/dev/null
-  # on-unhealthy:1 kills the unhealthy container and starts it once more.
+  # on-unhealthy:1 kills the unhealthy container (137) and starts it again.
   berth run -d --name hc2 --restart on-unhealthy:1 --health-cmd 'false' --health-interval 200ms --health-retries 1 \
     colorai/cauchycv_visdom:0.2.7 sleep 1000 >/dev/null
   for i in $(seq 1 200); do
-    [ "$(berth inspect --format '{{.RestartCount}} {{.State.Status}}' hc2)" = "1 exited" ] && break
+    [ "$(berth inspect --format '{{.RestartCount}} {{.State.ExitCode}}' hc2)" = "1 137" ] && break
     sleep 0.1
   done
-  run berth inspect --format '{{.RestartCount}} {{.State.Status}} {{.State.ExitCode}}' hc2
-  [ "$output" = "1 exited 137" ]
+  run berth inspect --format '{{.RestartCount}} {{.State.ExitCode}}' hc2
+  [ "$output" = "1 137" ]
   berth rm -f hc2 >/dev/null
   run berth run -d --restart on-unhealthy colorai/cauchycv_visdom:0.2.7 true
   expect_status 125
