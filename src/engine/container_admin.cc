@@ -20,8 +20,11 @@ namespace berth::engine {
 namespace {
 
 Result<std::unique_ptr<runtime::Cgroup>> container_cgroup(const ContainerRecord& c) {
-  BERTH_ASSIGN_OR_RETURN(auto layout, runtime::detect_cgroups());
-  return runtime::open_cgroup(layout, "berth/" + c.id);
+  // The host's cgroup layout does not change while berth runs: read /proc/self/mountinfo once,
+  // not once per container of a `ps`.
+  static const Result<runtime::CgroupLayout> layout = runtime::detect_cgroups();
+  if (!layout.ok()) return layout.error();
+  return runtime::open_cgroup(*layout, "berth/" + c.id);
 }
 
 // Bytes read and written by the cgroup's block I/O: v2 io.stat, or v1's blkio throttle counters.
@@ -190,15 +193,12 @@ Status Engine::update_container(std::string_view name, const UpdateRequest& u) {
     conf["PidsLimit"] = *u.pids_limit;
   }
   if (u.restart) {
-    auto kv = split_once(*u.restart, ':');
-    int max = 0;
-    if (kv.found) max = std::atoi(kv.second.c_str());
-    if (kv.first != "no" && kv.first != "always" && kv.first != "unless-stopped" &&
-        kv.first != "on-failure")
-      return invalid_argument("invalid restart policy: " + *u.restart);
-    if (conf.value("AutoRemove", false) && kv.first != "no")
+    BERTH_ASSIGN_OR_RETURN(Json policy, restart_policy_json(*u.restart));
+    if (conf.value("AutoRemove", false) && policy["Name"] != "no")
       return invalid_argument("Restart policy cannot be updated because AutoRemove is enabled for the container");
-    conf["RestartPolicy"] = {{"Name", kv.first}, {"MaximumRetryCount", max}};
+    if (policy["Name"] == "on-unhealthy" && !conf.contains("Healthcheck"))
+      return invalid_argument("--restart on-unhealthy needs a healthcheck (HEALTHCHECK or --health-cmd)");
+    conf["RestartPolicy"] = policy;
   }
   BERTH_TRY(runtime::validate_resources(r, runtime::host_cpu_count(), false));
   if (c.state == "running") {

@@ -300,24 +300,13 @@ Result<ContainerRecord> Engine::create_container(const RunRequest& req) {
   }
   conf["Ulimits"] = ulimits;
   {
-    auto kv = split_once(req.restart.empty() ? "no" : req.restart, ':');
-    int max = 0;
-    if (kv.found) {
-      try {
-        max = std::stoi(kv.second);
-      } catch (...) {
-        max = -1;
-      }
-    }
-    if ((kv.first != "no" && kv.first != "always" && kv.first != "unless-stopped" &&
-         kv.first != "on-failure" && kv.first != "on-unhealthy") ||
-        max < 0 || (kv.found && kv.first != "on-failure" && kv.first != "on-unhealthy"))
-      return invalid_argument("invalid restart policy: " + req.restart);
-    if (req.remove && kv.first != "no")
+    BERTH_ASSIGN_OR_RETURN(Json policy, restart_policy_json(req.restart));
+    std::string name = policy["Name"];
+    if (req.remove && name != "no")
       return invalid_argument("Conflicting options: --restart and --rm");
-    if (kv.first == "on-unhealthy" && !req.healthcheck && !cfg.config.healthcheck)
+    if (name == "on-unhealthy" && !req.healthcheck && !cfg.config.healthcheck)
       return invalid_argument("--restart on-unhealthy needs a healthcheck (HEALTHCHECK or --health-cmd)");
-    conf["RestartPolicy"] = {{"Name", kv.first}, {"MaximumRetryCount", max}};
+    conf["RestartPolicy"] = policy;
   }
   BERTH_ASSIGN_OR_RETURN(auto lc, parse_log_config(req.log_driver, req.log_opts));
   Json lcfg = Json::object();
@@ -350,6 +339,23 @@ Result<ContainerRecord> Engine::create_container(const RunRequest& req) {
 void Engine::thaw_if_paused(const ContainerRecord& c) {
   auto paused = is_paused(c);
   if (paused.ok() && *paused) (void)unpause_container(c.id);
+}
+
+Result<Json> restart_policy_json(const std::string& flag) {
+  auto kv = split_once(flag.empty() ? "no" : flag, ':');
+  int max = 0;
+  if (kv.found) {
+    try {
+      max = std::stoi(kv.second);
+    } catch (...) {
+      max = -1;
+    }
+  }
+  bool counted = kv.first == "on-failure" || kv.first == "on-unhealthy";
+  if ((kv.first != "no" && kv.first != "always" && kv.first != "unless-stopped" && !counted) ||
+      max < 0 || (kv.found && !counted))
+    return invalid_argument("invalid restart policy: " + flag);
+  return Json{{"Name", kv.first}, {"MaximumRetryCount", max}};
 }
 
 Status Engine::save_container_state(const ContainerRecord& c) {

@@ -262,6 +262,10 @@ class Engine {
   std::unique_ptr<image::Store> store_;
 };
 
+// --restart's value ("no", "always", "unless-stopped", "on-failure[:N]", "on-unhealthy[:N]") as
+// HostConfig.RestartPolicy; "invalid restart policy: x" otherwise.
+Result<Json> restart_policy_json(const std::string& flag);
+
 // "docker.io/library/busybox:latest" -> "busybox:latest".
 std::string familiar(const std::string& full_ref);
 

@@ -117,6 +117,15 @@ teardown() {
   [[ "$output" == *"/ 64MiB" ]]
   run berth update busy
   expect_status 1
+  run berth update --restart on-unhealthy busy
+  expect_status 1
+  [[ "$output" == *"needs a healthcheck"* ]]
+  run berth update --restart sometimes busy
+  expect_status 1
+  [[ "$output" == *"invalid restart policy: sometimes"* ]]
+  run berth update --memory 12x busy
+  expect_status 125
+  [[ "$output" == *'invalid argument "12x" for "-m, --memory" flag'* ]]
   berth rm -f busy >/dev/null
   run berth top busy
   expect_status 1

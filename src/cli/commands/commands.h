@@ -31,6 +31,9 @@ std::string ports_column(engine::Engine& e, const engine::ContainerRecord& c);
 // a pull with its progress on stderr (commands/registry.cc).
 Status pull_missing_image(Cli& cli, engine::Engine& eng, const std::string& image);
 
+// A byte-size flag (--memory, --shm-size...): "512m", "2g", or -1; Docker's flag error otherwise.
+Result<int64_t> size_flag(const std::string& flag, const std::string& v);
+
 // "7 minutes ago" for a unix-nanos time.
 std::string created_since(int64_t unix_nanos);
 

@@ -17,6 +17,14 @@
 #include "runtime/spec.h"
 
 namespace berth::cli {
+Result<int64_t> size_flag(const std::string& flag, const std::string& v) {
+  if (v == "-1") return -1;
+  auto r = format::parse_ram_size(v);
+  if (!r.ok()) return invalid_argument("invalid argument \"" + v + "\" for \"" + flag + "\" flag: " +
+                                       r.error().message());
+  return r;
+}
+
 namespace {
 
 struct RunFlags {
@@ -53,13 +61,6 @@ Result<int64_t> duration_flag(const std::string& flag, const std::string& v) {
   return *ns;
 }
 
-Result<int64_t> size_flag(const std::string& flag, const std::string& v) {
-  if (v == "-1") return -1;
-  auto r = format::parse_ram_size(v);
-  if (!r.ok()) return invalid_argument("invalid argument \"" + v + "\" for \"" + flag + "\" flag: " +
-                                       r.error().message());
-  return r;
-}
 
 Status fill_options(RunFlags& f) {
   auto& o = f.req.options;

@@ -147,28 +147,25 @@ void add_update(CLI::App* parent, Cli& cli) {
   c->add_option("CONTAINER", o->names, "Containers")->required();
   c->callback([&cli, o, c] {
     engine::UpdateRequest u;
-    auto flag_error = [&](const std::string& flag, const std::string& v, const Error& e) {
-      cli.err << "invalid argument \"" << v << "\" for \"" << flag << "\" flag: " << e.message()
-              << "\nSee 'berth update --help'.\n";
+    auto flag_error = [&](const Error& e) {
+      cli.err << e.message() << "\nSee 'berth update --help'.\n";
       cli.exit_code = 125;
     };
     if (c->count("--memory")) {
-      auto v = format::parse_ram_size(o->memory);
-      if (!v.ok()) return flag_error("-m, --memory", o->memory, v.error());
+      auto v = size_flag("-m, --memory", o->memory);
+      if (!v.ok()) return flag_error(v.error());
       u.memory = *v;
     }
     if (c->count("--memory-swap")) {
-      if (o->memory_swap == "-1") {
-        u.memory_swap = -1;
-      } else {
-        auto v = format::parse_ram_size(o->memory_swap);
-        if (!v.ok()) return flag_error("--memory-swap", o->memory_swap, v.error());
-        u.memory_swap = *v;
-      }
+      auto v = size_flag("--memory-swap", o->memory_swap);
+      if (!v.ok()) return flag_error(v.error());
+      u.memory_swap = *v;
     }
     if (c->count("--cpus")) {
       auto v = runtime::parse_cpus(o->cpus);
-      if (!v.ok()) return flag_error("--cpus", o->cpus, v.error());
+      if (!v.ok())
+        return flag_error(invalid_argument("invalid argument \"" + o->cpus +
+                                           "\" for \"--cpus\" flag: " + v.error().message()));
       u.nano_cpus = *v;
     }
     if (c->count("--cpu-shares")) u.cpu_shares = o->cpu_shares;
