@@ -9,7 +9,7 @@ build_pkgs=(
   libarchive-dev libsqlite3-dev nlohmann-json3-dev libcli11-dev libfmt-dev libspdlog-dev
   libssl-dev libzstd-dev zlib1g-dev liblzma-dev libbz2-dev libseccomp-dev libcurl4-openssl-dev
   libgtest-dev libgmock-dev
-  libnl-3-dev libnl-route-3-dev libnftables-dev
+  libnl-3-dev libnl-route-3-dev libnftables-dev libyaml-cpp-dev
 )
 test_pkgs=(
   bats busybox-static podman skopeo runc uidmap fuse-overlayfs python3 jq curl tini procps

@@ -54,6 +54,7 @@ struct RunRequest {
   // --health-*: replaces the image's HEALTHCHECK; test {"NONE"} for --no-healthcheck.
   std::optional<oci::HealthConfig> healthcheck;
   std::string runtime;               // --runtime runc|crun|<path>; "" = berth's own
+  std::string gpus;                  // --gpus as typed; "" = none (CDI names ride in --device)
 };
 
 }  // namespace berth::engine

@@ -5,6 +5,7 @@
 #include "engine/health.h"
 #include "engine/network.h"
 #include "format/units.h"
+#include "runtime/spec.h"
 
 namespace berth::engine {
 
@@ -83,6 +84,17 @@ Result<Json> Engine::inspect_container(std::string_view name_or_id) {
                      {"CpusetCpus", get("CpusetCpus", "")},
                      {"PidsLimit", get("PidsLimit", 0)},
                      {"Ulimits", get("Ulimits", Json::array())}};
+  Json devices = Json::array();
+  for (const auto& d : get("Devices", Json::array())) {
+    auto m = runtime::parse_device(d.get<std::string>());
+    if (m.ok())
+      devices.push_back({{"PathOnHost", m->host_path},
+                         {"PathInContainer", m->container_path},
+                         {"CgroupPermissions", m->permissions}});
+  }
+  j["HostConfig"]["Devices"] = devices;
+  Json requests = get("DeviceRequests", Json::array());
+  j["HostConfig"]["DeviceRequests"] = requests.empty() ? Json(nullptr) : requests;
   Json gd = Json::object();
   std::string lower;
   if (!c.top_layer.empty()) {

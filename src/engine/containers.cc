@@ -20,6 +20,7 @@
 #include "base/strings.h"
 #include "engine/engine.h"
 #include "engine/external_runtime.h"
+#include "engine/gpu.h"
 #include "engine/logs.h"
 #include "engine/terminal.h"
 #include "engine/network.h"
@@ -236,7 +237,12 @@ Result<ContainerRecord> Engine::create_container(const RunRequest& req) {
   std::string stop_signal = req.stop_signal.empty() ? cfg.config.stop_signal : req.stop_signal;
   if (!stop_signal.empty()) BERTH_TRY(runtime::parse_signal(stop_signal));
   o.cgroups_path = "berth/" + c.id;
+  BERTH_ASSIGN_OR_RETURN(auto devs, resolve_container_devices(req, o.devices, cfg.config.env, lowers));
   BERTH_ASSIGN_OR_RETURN(auto spec, runtime::build_spec(o));
+  BERTH_TRY(apply_container_edits(devs.edits, spec, o.privileged));
+  if (!devs.edits.hooks.empty() && req.runtime.empty())
+    spdlog::warn("berth's built-in runtime does not run CDI hooks ({} of them); "
+                 "use --runtime runc to have them run", devs.edits.hooks.size());
   std::vector<std::string> user_args = spec.process->args;
   if (req.init) {
     // tini reaps zombies and forwards signals to the command, as Docker's docker-init does.
@@ -288,6 +294,8 @@ Result<ContainerRecord> Engine::create_container(const RunRequest& req) {
   conf["Binds"] = req.volumes;
   conf["Mounts"] = mounts;
   conf["HostMounts"] = req.mounts;
+  conf["DeviceRequests"] = devs.device_requests;
+  conf["Devices"] = o.devices;
   conf["CapAdd"] = req.cap_add;
   conf["CapDrop"] = req.cap_drop;
   conf["SecurityOpt"] = req.security_opts;

@@ -325,6 +325,7 @@ void add_run(CLI::App* parent, Cli& cli, bool create_only) {
   c->add_option("--device", o.devices, "Add a host device to the container")->allow_extra_args(false);
   c->add_option("--restart", r.restart, "Restart policy to apply when a container exits");
   c->add_option("--runtime", r.runtime, "Runtime to use for this container");
+  c->add_option("--gpus", r.gpus, "GPU devices to add to the container ('all' to pass all GPUs)");
   c->add_option("--log-driver", r.log_driver, "Logging driver for the container (json-file, none)");
   c->add_option("--log-opt", r.log_opts, "Log driver options (max-size, max-file)")
       ->allow_extra_args(false);

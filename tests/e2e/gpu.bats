@@ -1,0 +1,141 @@
+#!/usr/bin/env bats
+# --gpus and CDI devices. This machine has no GPU, so the tests give berth a fake NVIDIA driver
+# tree (BERTH_NVIDIA_DRIVER_ROOT: device nodes made with mknod, a real ELF library with a
+# soname, an nvidia-smi script, /proc/driver/nvidia files) and CDI specs of their own
+# (BERTH_CDI_SPEC_DIRS). The same code ran on a real H200 (see docs/architecture.md, GPUs).
+
+bats_require_minimum_version 1.5.0
+load helpers
+
+setup_file() {
+  berth_setup_file
+  berth import -c 'CMD ["sh"]' "$BUSYBOX_TAR" gbox:1 >/dev/null
+  export DRV="$BERTH_TEST_ROOT/driver"
+  mkdir -p "$DRV/dev" "$DRV/usr/bin" "$DRV/usr/lib/x86_64-linux-gnu" \
+    "$DRV/proc/driver/nvidia/gpus/0000:01:00.0" "$DRV/proc/driver/nvidia/gpus/0000:02:00.0"
+  # Real character devices: nvidiactl is /dev/null's 1:3, the GPUs 1:5 (zero) and 1:7 (full).
+  mknod -m 666 "$DRV/dev/nvidiactl" c 1 3
+  mknod -m 666 "$DRV/dev/nvidia0" c 1 5
+  mknod -m 666 "$DRV/dev/nvidia1" c 1 7
+  printf 'NVRM version: NVIDIA UNIX x86_64 Kernel Module  580.1.2  Tue Jan 1 2026\n' \
+    > "$DRV/proc/driver/nvidia/version"
+  printf 'Model: \t\t Fake GPU\nGPU UUID: \t GPU-aaaa-1111\nDevice Minor: \t 0\n' \
+    > "$DRV/proc/driver/nvidia/gpus/0000:01:00.0/information"
+  printf 'Model: \t\t Fake GPU\nGPU UUID: \t GPU-bbbb-2222\nDevice Minor: \t 1\n' \
+    > "$DRV/proc/driver/nvidia/gpus/0000:02:00.0/information"
+  echo 'int cuInit(unsigned flags) { return (int)flags; }' > "$BERTH_TEST_ROOT/cuda.c"
+  gcc -shared -fPIC -Wl,-soname,libcuda.so.1 -o "$DRV/usr/lib/x86_64-linux-gnu/libcuda.so.580.1.2" \
+    "$BERTH_TEST_ROOT/cuda.c"
+  printf '#!/bin/sh\nfor d in /dev/nvidia[0-9]*; do echo "GPU ${d#/dev/nvidia}: Fake GPU"; done\n' \
+    > "$DRV/usr/bin/nvidia-smi"
+  chmod 755 "$DRV/usr/bin/nvidia-smi"
+  export CDI="$BERTH_TEST_ROOT/cdi"
+  mkdir -p "$CDI"
+  echo "accel firmware" > "$BERTH_TEST_ROOT/accel-fw.bin"
+  cat > "$CDI/accel.yaml" <<YAML
+cdiVersion: 0.6.0
+kind: example.com/accel
+containerEdits:
+  env: [ACCEL_RUNTIME=berth-test]
+devices:
+  - name: "0"
+    containerEdits:
+      deviceNodes:
+        - path: /dev/accel0
+          hostPath: /dev/null
+      mounts:
+        - hostPath: $BERTH_TEST_ROOT/accel-fw.bin
+          containerPath: /opt/accel/fw.bin
+          options: [ro, nosuid, nodev, bind]
+YAML
+}
+teardown_file() { berth_teardown_file; }
+
+gpu_run() { BERTH_NVIDIA_DRIVER_ROOT=$DRV BERTH_CDI_SPEC_DIRS=$CDI berth "$@"; }
+
+@test "--gpus all gives every GPU node, the control node, the driver library by soname and nvidia-smi" {
+  run gpu_run run --rm --gpus all gbox:1 sh -c \
+    'ls /dev/ | grep nvidia; nvidia-smi; ls /usr/lib/x86_64-linux-gnu/; echo x > /dev/nvidiactl && echo ctl-writable'
+  expect_status 0
+  [[ "$output" == *nvidia0* && "$output" == *nvidia1* && "$output" == *nvidiactl* ]]
+  [[ "$output" == *"GPU 0: Fake GPU"* && "$output" == *"GPU 1: Fake GPU"* ]]
+  [[ "$output" == *libcuda.so.1* && "$output" == *libcuda.so.580.1.2* ]]
+  [[ "$output" == *ctl-writable* ]]
+}
+
+@test "--gpus device=1 and a UUID prefix pick one GPU; the driver files are read-only" {
+  run gpu_run run --rm --gpus device=1 gbox:1 sh -c 'ls /dev | grep "^nvidia[0-9]"; stat -c "%t:%T" /dev/nvidia1'
+  expect_status 0
+  [ "${lines[0]}" = nvidia1 ]
+  [ "${#lines[@]}" -eq 2 ]
+  [ "${lines[1]}" = "1:7" ]
+  run gpu_run run --rm --gpus '"device=GPU-aaaa"' gbox:1 sh -c 'ls /dev | grep "^nvidia[0-9]"'
+  expect_status 0
+  [ "$output" = nvidia0 ]
+  run gpu_run run --rm --gpus 1 gbox:1 sh -c 'echo x > /usr/lib/x86_64-linux-gnu/libcuda.so.1'
+  [ "$status" -ne 0 ]
+  [[ "$output" == *"Read-only file system"* ]]
+}
+
+@test "without --gpus a container has no NVIDIA node, and inspect shows DeviceRequests as Docker does" {
+  run gpu_run run --rm gbox:1 sh -c 'ls /dev | grep -c nvidia'
+  [ "$output" = 0 ]
+  gpu_run create --name gpujob --gpus all gbox:1 true >/dev/null
+  run berth inspect --format '{{json .HostConfig.DeviceRequests}}' gpujob
+  expect_status 0
+  [ "$(echo "$output" | jq -c '.[0] | [.Driver, .Count, .DeviceIDs, .Capabilities, .Options]')" = '["",-1,null,[["gpu"]],{}]' ]
+  local plain
+  plain=$(berth create gbox:1 true)
+  run berth inspect --format '{{json .HostConfig.DeviceRequests}}' "$plain"
+  [ "$output" = null ]
+  berth rm "$plain" >/dev/null
+  # The devices were fixed at create: the container starts without the variables set.
+  run berth start -a gpujob
+  expect_status 0
+  berth rm -f gpujob >/dev/null
+}
+
+@test "--gpus errors: no driver, an unknown GPU, a bad value (exit 125, Docker's words)" {
+  BERTH_NVIDIA_DRIVER_ROOT=$BERTH_TEST_ROOT/nothing run berth run --rm --gpus all gbox:1 true
+  expect_status 125
+  [[ "$output" == *'could not select device driver "" with capabilities: [[gpu]]'* ]]
+  run gpu_run run --rm --gpus device=7 gbox:1 true
+  expect_status 125
+  [[ "$output" == *"unknown device: 7"* ]]
+  run gpu_run run --rm --gpus count=2,device=0 gbox:1 true
+  expect_status 125
+  [[ "$output" == *'invalid argument "count=2,device=0" for "--gpus" flag: cannot set both Count and DeviceIDs'* ]]
+  [ -z "$(berth ps -aq)" ]
+}
+
+@test "CDI: --device vendor.com/class=name applies the spec's env, node and mount; unknown names fail" {
+  run gpu_run run --rm --device example.com/accel=0 gbox:1 sh -c \
+    'echo "$ACCEL_RUNTIME"; stat -c "%F %t:%T" /dev/accel0; cat /opt/accel/fw.bin'
+  expect_status 0
+  [ "${lines[0]}" = berth-test ]
+  [ "${lines[1]}" = "character special file 1:3" ]
+  [ "${lines[2]}" = "accel firmware" ]
+  run gpu_run run --rm --device example.com/accel=9 gbox:1 true
+  expect_status 125
+  [[ "$output" == *"unresolvable CDI devices example.com/accel=9"* ]]
+}
+
+@test "--gpus uses an nvidia.com/gpu CDI spec when there is one" {
+  local dir="$BERTH_TEST_ROOT/cdi-nvidia"
+  mkdir -p "$dir"
+  cat > "$dir/nvidia.yaml" <<YAML
+cdiVersion: 0.6.0
+kind: nvidia.com/gpu
+containerEdits:
+  env: [NVIDIA_VISIBLE_DEVICES=void]
+  deviceNodes: [{path: /dev/nvidiactl, hostPath: $DRV/dev/nvidiactl}]
+devices:
+  - {name: "0", containerEdits: {deviceNodes: [{path: /dev/nvidia0, hostPath: $DRV/dev/nvidia0}]}}
+  - {name: "1", containerEdits: {deviceNodes: [{path: /dev/nvidia1, hostPath: $DRV/dev/nvidia1}]}}
+YAML
+  BERTH_CDI_SPEC_DIRS=$dir BERTH_NVIDIA_DRIVER_ROOT=$BERTH_TEST_ROOT/nothing \
+    run berth run --rm --gpus 1 gbox:1 \
+    sh -c 'echo "$NVIDIA_VISIBLE_DEVICES"; ls /dev | grep nvidia'
+  expect_status 0
+  [ "$output" = "$(printf 'void\nnvidia0\nnvidiactl')" ]
+}
