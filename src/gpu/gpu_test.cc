@@ -296,6 +296,15 @@ TEST(Nvidia, EditsMountLibrariesToolsAndNodes) {
                         "/usr/bin/nvidia-smi<-/usr/bin/nvidia-smi"}));
   for (const auto& m : e->mounts) EXPECT_EQ(m.options.at(0), "ro");
 
+  // A wrapper script in /usr/bin loses to the real program elsewhere (it would exec a path the
+  // container lacks).
+  auto elf = read_file("/proc/self/exe");
+  ASSERT_TRUE(elf.ok());
+  f.t.write("usr/local/nvidia/bin/nvidia-smi", elf->substr(0, 64));
+  auto wrapped = nvidia_edits(d, gpus, {"utility"}, "/usr/lib64");
+  ASSERT_TRUE(wrapped.ok());
+  EXPECT_EQ(wrapped->mounts.back().host_path, f.root() + "/usr/local/nvidia/bin/nvidia-smi");
+
   auto no_ctl = nvidia_edits(d, gpus, {"utility"}, "/usr/lib64");
   ASSERT_TRUE(no_ctl.ok());
   EXPECT_EQ(no_ctl->mounts.size(), 3u);  // utility only: libnvidia-ml twice, nvidia-smi

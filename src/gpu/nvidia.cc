@@ -2,6 +2,7 @@
 #include "gpu/nvidia.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -71,6 +72,12 @@ std::string resolve_under(const std::string& root, std::string path) {
     path = target[0] == '/' ? under(root, target) : path_join(dirname(path), target);
   }
   return "";
+}
+
+bool is_elf(const std::string& path) {
+  auto fd = open_file(path, O_RDONLY | O_CLOEXEC);
+  char magic[4] = {};
+  return fd.ok() && ::pread(fd->get(), magic, 4, 0) == 4 && std::string_view(magic, 4) == "\x7f" "ELF";
 }
 
 const std::map<std::string, std::vector<std::string>>& libraries() {
@@ -248,12 +255,21 @@ Result<ContainerEdits> nvidia_edits(const NvidiaDriver& driver, const std::vecto
   for (const auto& [cap, bins] : binaries()) {
     if (!capabilities.count(cap)) continue;
     for (const auto& b : bins) {
+      // A wrapper script (some hosts put `exec /usr/local/nvidia/bin/nvidia-smi` in /usr/bin)
+      // names a path the container lacks, so the real ELF program wins over a script.
+      std::string script;
+      std::string elf;
       for (const char* d : {"/usr/bin", "/usr/local/nvidia/bin", "/usr/local/bin", "/bin", "/usr/sbin"}) {
         std::string host = resolve_under(root, under(root, std::string(d) + "/" + b));
         if (host.empty()) continue;
-        e.mounts.push_back({host, "/usr/bin/" + b, "bind", ro});
-        break;
+        if (is_elf(host)) {
+          elf = host;
+          break;
+        }
+        if (script.empty()) script = host;
       }
+      std::string host = elf.empty() ? script : elf;
+      if (!host.empty()) e.mounts.push_back({host, "/usr/bin/" + b, "bind", ro});
     }
   }
   // nvidia-smi asks the persistence daemon through its socket when one runs.
