@@ -93,6 +93,7 @@ Result<Json> Engine::inspect_container(std::string_view name_or_id) {
                          {"CgroupPermissions", m->permissions}});
   }
   j["HostConfig"]["Devices"] = devices;
+  j["HostConfig"]["Runtime"] = get("RuntimeName", "berth");
   Json requests = get("DeviceRequests", Json::array());
   j["HostConfig"]["DeviceRequests"] = requests.empty() ? Json(nullptr) : requests;
   Json gd = Json::object();

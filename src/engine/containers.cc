@@ -237,10 +237,13 @@ Result<ContainerRecord> Engine::create_container(const RunRequest& req) {
   std::string stop_signal = req.stop_signal.empty() ? cfg.config.stop_signal : req.stop_signal;
   if (!stop_signal.empty()) BERTH_TRY(runtime::parse_signal(stop_signal));
   o.cgroups_path = "berth/" + c.id;
-  BERTH_ASSIGN_OR_RETURN(auto devs, resolve_container_devices(req, o.devices, cfg.config.env, lowers));
+  std::vector<std::string> all_env = cfg.config.env;
+  all_env.insert(all_env.end(), o.env.begin(), o.env.end());
+  BERTH_ASSIGN_OR_RETURN(auto devs, resolve_container_devices(req, o.devices, all_env, lowers));
   BERTH_ASSIGN_OR_RETURN(auto spec, runtime::build_spec(o));
   BERTH_TRY(apply_container_edits(devs.edits, spec, o.privileged));
-  if (!devs.edits.hooks.empty() && req.runtime.empty())
+  const std::string runtime_name = effective_runtime(req.runtime);
+  if (!devs.edits.hooks.empty() && runtime_name.empty())
     spdlog::warn("berth's built-in runtime does not run CDI hooks ({} of them); "
                  "use --runtime runc to have them run", devs.edits.hooks.size());
   std::vector<std::string> user_args = spec.process->args;
@@ -325,10 +328,11 @@ Result<ContainerRecord> Engine::create_container(const RunRequest& req) {
   conf["LogConfig"] = {{"Type", lc.driver}, {"Config", lcfg}, {"MaxSize", lc.max_size},
                        {"MaxFiles", lc.max_files}};
   conf["Image"] = req.image;
-  if (!req.runtime.empty()) {  // --runtime: checked now, resolved again at each start
-    BERTH_ASSIGN_OR_RETURN(auto rt, resolve_runtime(req.runtime));
-    conf["Runtime"] = req.runtime.find('/') == std::string::npos ? req.runtime : rt;
+  if (!runtime_name.empty()) {  // --runtime: checked now, resolved again at each start
+    BERTH_ASSIGN_OR_RETURN(auto rt, resolve_runtime(runtime_name));
+    conf["Runtime"] = runtime_name.find('/') == std::string::npos ? runtime_name : rt;
   }
+  conf["RuntimeName"] = req.runtime.empty() ? "berth" : req.runtime;
   c.config = conf.dump();
 
   BERTH_ASSIGN_OR_RETURN(auto tx, store_->db().begin());

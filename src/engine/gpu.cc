@@ -10,6 +10,7 @@
 #include "base/strings.h"
 #include "gpu/gpu.h"
 #include "gpu/request.h"
+#include "engine/external_runtime.h"
 #include "runtime/spec.h"
 
 namespace berth::engine {
@@ -37,25 +38,47 @@ void add_hook(oci::Hooks& hooks, const gpu::Hook& h) {
   else if (h.hook_name == "poststop") hooks.poststop.push_back(o);
 }
 
+// The last value of `key` in KEY=VALUE entries; nullopt when absent.
+std::optional<std::string> env_value(const std::vector<std::string>& env, const std::string& key) {
+  std::optional<std::string> v;
+  for (const auto& e : env) {
+    auto kv = split_once(e, '=');
+    if (kv.first == key) v = kv.found ? kv.second : "";
+  }
+  return v;
+}
+
 }  // namespace
+
+std::string effective_runtime(const std::string& requested) {
+  if (requested != "nvidia" || resolve_runtime("nvidia").ok()) return requested;
+  auto toolkit = resolve_runtime("nvidia-container-runtime");
+  return toolkit.ok() ? *toolkit : "";
+}
 
 Result<ContainerDevices> resolve_container_devices(const RunRequest& req,
                                                    std::vector<std::string>& devices,
-                                                   const std::vector<std::string>& image_env,
+                                                   const std::vector<std::string>& env,
                                                    const std::vector<std::string>& lowers) {
   ContainerDevices out;
   std::vector<std::string> cdi, host;
   for (auto& d : devices) (gpu::is_cdi_name(d) ? cdi : host).push_back(d);
   devices = std::move(host);
-  if (req.gpus.empty() && cdi.empty()) return out;
+  std::string gpus = req.gpus;
+  if (gpus.empty() && req.runtime == "nvidia" && effective_runtime("nvidia").empty()) {
+    // What nvidia-container-runtime reads: unset, "", none and void mean no GPU.
+    auto visible = env_value(env, "NVIDIA_VISIBLE_DEVICES").value_or("");
+    if (visible == "all") gpus = "all";
+    else if (!visible.empty() && visible != "none" && visible != "void") gpus = "\"device=" + visible + "\"";
+  }
+  if (gpus.empty() && cdi.empty()) return out;
   auto gh = gpu::GpuHost::from_env();
-  if (!req.gpus.empty()) {
-    auto r = gpu::parse_gpus(req.gpus);
+  if (!gpus.empty()) {
+    auto r = gpu::parse_gpus(gpus);
     if (!r.ok())
-      return invalid_argument("invalid argument \"" + req.gpus + "\" for \"--gpus\" flag: " +
+      return invalid_argument("invalid argument \"" + gpus + "\" for \"--gpus\" flag: " +
                               r.error().message());
-    BERTH_ASSIGN_OR_RETURN(auto e,
-                           gpu::resolve_device_request(*r, gh, image_env, library_dir(lowers)));
+    BERTH_ASSIGN_OR_RETURN(auto e, gpu::resolve_device_request(*r, gh, env, library_dir(lowers)));
     out.edits.merge(e);
     out.device_requests.push_back(gpu::to_json(*r));
   }

@@ -139,3 +139,27 @@ YAML
   expect_status 0
   [ "$output" = "$(printf 'void\nnvidia0\nnvidiactl')" ]
 }
+
+@test "seed 004's line with --runtime nvidia: GPUs from NVIDIA_VISIBLE_DEVICES without the toolkit" {
+  berth import -c 'ENV NVIDIA_VISIBLE_DEVICES=all' -c 'CMD ["sh"]' "$BUSYBOX_TAR" colorai/cauchycv_visdom:0.2.7 >/dev/null
+  local data="$BERTH_TEST_ROOT/data"
+  mkdir -p "$data" && echo model > "$data/weights"
+  local memlock=$(( $(ulimit -Hl) == 0 ? 0 : 64 ))
+  run gpu_run run -d --name cauchy_service --restart unless-stopped --volume "$data:/data" \
+    --network host --hostname colorai --runtime nvidia --shm-size=2g \
+    --ulimit "memlock=$memlock" --ulimit stack=67108864 colorai/cauchycv_visdom:0.2.7 \
+    sh -c 'cat /data/weights; ls /dev | grep "^nvidia"; nvidia-smi; sleep 100'
+  expect_status 0
+  local i
+  for i in $(seq 50); do berth logs cauchy_service | grep -q "GPU 1" && break; sleep 0.1; done
+  run berth logs cauchy_service
+  [[ "$output" == *model* && "$output" == *nvidia0* && "$output" == *nvidia1* && "$output" == *"GPU 1: Fake GPU"* ]]
+  run berth inspect --format '{{.HostConfig.Runtime}} {{.State.Status}}' cauchy_service
+  [ "$output" = "nvidia running" ]
+  berth rm -f cauchy_service >/dev/null
+  # -e overrides the image's value; an image without it gets no GPU, as with NVIDIA's runtime.
+  run gpu_run run --rm --runtime nvidia -e NVIDIA_VISIBLE_DEVICES=1 colorai/cauchycv_visdom:0.2.7 sh -c 'ls /dev | grep "^nvidia[0-9]"'
+  [ "$output" = nvidia1 ]
+  run gpu_run run --rm --runtime nvidia gbox:1 sh -c 'ls /dev | grep -c nvidia'
+  [ "$output" = 0 ]
+}
