@@ -58,7 +58,7 @@ Status Builder::copy_step(Stage& s, const Instruction& ins, int n) {
   State& st = s.state;
   bool add = ins.keyword == "add";
   // --link is accepted and changes nothing: berth does not rebase cached layers onto new bases.
-  if (add) BERTH_TRY(build::check_flags(ins, {"chown", "chmod", "link"}));
+  if (add) BERTH_TRY(build::check_flags(ins, {"chown", "chmod", "link", "checksum"}));
   else BERTH_TRY(build::check_flags(ins, {"from", "chown", "chmod", "link"}));
   auto v = vars(st);
   char esc = df_.escape;
@@ -119,7 +119,14 @@ Status Builder::copy_step(Stage& s, const Instruction& ins, int n) {
     std::string rel;      // in src_view; "" for the root
     std::string heredoc;  // COPY <<EOF: the file's name
     std::string content;
+    std::optional<Download> url;  // ADD <url>: the fetched file
   };
+  std::optional<TempDir> downloads;
+  std::optional<std::string> checksum;
+  if (auto c = build::flag_value(ins.flags, "checksum")) {
+    BERTH_ASSIGN_OR_RETURN(auto e, build::expand_word(*c, v, esc));
+    checksum = e;
+  }
   std::vector<Source> sources;
   std::vector<std::string> inputs;
   for (const auto& w : words) {
@@ -137,9 +144,22 @@ Status Builder::copy_step(Stage& s, const Instruction& ins, int n) {
       }
       continue;
     }
-    if (add && (w.rfind("http://", 0) == 0 || w.rfind("https://", 0) == 0 || w.rfind("git@", 0) == 0))
-      return unimplemented("ADD from a URL (" + w + ") is not supported by berth yet: download it "
-                           "into the context and COPY it");
+    if (add && (w.rfind("http://", 0) == 0 || w.rfind("https://", 0) == 0)) {
+      // Fetched on every build, as BuildKit does: the cache key is the content's digest, so an
+      // unchanged file still hits the cache and a changed one never does.
+      if (!downloads) {
+        BERTH_ASSIGN_OR_RETURN(auto t, TempDir::create(eng_.store().tmp_dir(), "build-add-"));
+        downloads.emplace(std::move(t));
+      }
+      log_line(n, "downloading " + w);
+      BERTH_ASSIGN_OR_RETURN(auto dl, download_url(w, downloads->path(), checksum));
+      inputs.push_back(w + "\n" + dl.digest + "\n" + std::to_string(dl.mtime.value_or(0)));
+      sources.push_back({"", "", "", std::move(dl)});
+      continue;
+    }
+    if (add && (w.rfind("git@", 0) == 0 || w.ends_with(".git")))
+      return unimplemented("ADD from a git repository (" + w + ") is not supported by berth yet");
+    if (checksum) return invalid_argument("checksum can't be specified for non-HTTP(S) sources");
     std::string cleaned = build::clean_path("/" + w);
     std::string rel = cleaned == "/" ? "" : cleaned.substr(1);
     if (build::clean_path(w).rfind("..", 0) == 0 && from_id.empty())
@@ -210,6 +230,28 @@ Status Builder::copy_step(Stage& s, const Instruction& ins, int n) {
     return dst_view.resolve(rel, false);
   };
   for (const auto& src : sources) {
+    if (src.url) {
+      // Docker's rules for a fetched file: 0600 unless --chmod, never unpacked, dated by the
+      // server's Last-Modified.
+      const auto& dl = *src.url;
+      bool into_dir = dest_dir;
+      if (!into_dir) {
+        auto existing = dst_view.find(dst_view.resolve(dest_rel, true));
+        into_dir = existing && S_ISDIR(existing->st.st_mode);
+      }
+      std::string t = into_dir ? dst_view.resolve(dest_rel, true) : target_for(dl.name);
+      if (into_dir) t = t.empty() ? dl.name : t + "/" + dl.name;
+      BERTH_TRY(make_parents(dst_view, root, t));
+      std::string p = path_join(root, t);
+      if (::rename(dl.path.c_str(), p.c_str()) != 0) return sys_error("placing " + dl.name);
+      if (::chmod(p.c_str(), co.mode.value_or(0600)) != 0) return sys_error("chmod " + p);
+      if (::lchown(p.c_str(), *co.uid, *co.gid) != 0) return sys_error("chown " + p);
+      if (dl.mtime) {
+        struct timespec ts[2] = {{*dl.mtime, 0}, {*dl.mtime, 0}};
+        (void)::utimensat(AT_FDCWD, p.c_str(), ts, AT_SYMLINK_NOFOLLOW);
+      }
+      continue;
+    }
     if (!src.heredoc.empty()) {
       std::string t = target_for(src.heredoc);
       BERTH_TRY(make_parents(dst_view, root, t));

@@ -57,6 +57,19 @@ Status copy_tree(const LayerView& view, const std::string& rel, const std::strin
 // root when new), so a layer never changes a directory it merely passes through.
 Status make_parents(const LayerView& view, const std::string& staging, const std::string& rel);
 
+// ADD <url>: the body fetched into `dir` (following redirects, TLS checked with the system CAs),
+// its sha256, the file name from the URL's path and the Last-Modified time (unix seconds) when
+// the server sends one. `checksum` ("sha256:<hex>", ADD --checksum) must match, or nothing is
+// kept. Errors: failed to load cache key: invalid response status 404, and the like.
+struct Download {
+  std::string path;
+  std::string name;
+  std::string digest;
+  std::optional<int64_t> mtime;
+};
+Result<Download> download_url(const std::string& url, const std::string& dir,
+                              const std::optional<std::string>& checksum);
+
 // One build state: what the image would be if the stage ended here.
 struct State {
   oci::ImageConfig cfg;

@@ -16,6 +16,10 @@ setup_file() {
 teardown_file() {
   berth_teardown_file
 }
+# A test's local HTTP server (ADD <url>) is stopped even when the test fails.
+teardown() {
+  if [ -n "${HTTP_SERVER_PID:-}" ]; then kill "$HTTP_SERVER_PID" 2>/dev/null || true; fi
+}
 
 # Whether a RUN printed $1 in this output (a `#5 0.123 <line>` progress line).
 ran() { [[ "$output" =~ \#[0-9]+\ [0-9]+\.[0-9]{3}\ $1 ]]; }
@@ -434,4 +438,50 @@ DF
   expect_status 0
   [[ "$output" == *" => CACHED [2/3] RUN echo tty-line"* ]]
   [[ "$output" != *"#4 "* ]]
+}
+
+@test "ADD <url>: fetched from a local server, 0600 and not unpacked, --checksum, cache by content, 404 named" {
+  ctx addurl
+  local www="$BERTH_TEST_ROOT/www" port
+  mkdir -p "$www"
+  echo "weights v1" > "$www/model.bin"
+  tar -C "$BERTH_TEST_ROOT" -czf "$www/data.tar.gz" www/model.bin
+  touch -d '2024-01-02 03:04:05 UTC' "$www/model.bin"
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  python3 -m http.server --bind 127.0.0.1 --directory "$www" "$port" >/dev/null 2>&1 &
+  HTTP_SERVER_PID=$!
+  for _ in $(seq 50); do curl -fs "http://127.0.0.1:$port/model.bin" >/dev/null && break; sleep 0.1; done
+  local sum
+  sum=sha256:$(sha256sum "$www/model.bin" | cut -d' ' -f1)
+  cat > Dockerfile <<DF
+FROM busybox:latest
+ADD http://127.0.0.1:$port/model.bin /models/
+ADD --chmod=644 http://127.0.0.1:$port/data.tar.gz /data/data.tar.gz
+ADD --checksum=$sum http://127.0.0.1:$port/model.bin /verified.bin
+RUN stat -c '%a %Y' /models/model.bin /data/data.tar.gz && cat /verified.bin
+DF
+  run berth build --progress=plain -t addurl:1 .
+  expect_status 0
+  [[ "$output" == *"600 1704164645"* ]]   # Last-Modified became the mtime
+  [[ "$output" =~ "644 " ]]
+  [[ "$output" == *"weights v1"* ]]
+  run berth run --rm addurl:1 sh -c 'ls /data; cat /models/model.bin'
+  [ "$output" = "$(printf 'data.tar.gz\nweights v1')" ]   # an archive from a URL stays one
+  # Unchanged content: every step cached. Changed content: the ADD and what follows run again.
+  run berth build --progress=plain -t addurl:1 .
+  expect_status 0
+  not_ran "600"
+  echo "weights v2" > "$www/model.bin"
+  run berth build --progress=plain -t addurl:2 .
+  expect_status 1
+  [[ "$output" == *"digest mismatch"* ]]   # --checksum still names v1
+  sed -i '/checksum/d; s/ && cat .verified.bin//' Dockerfile
+  run berth build --progress=plain -t addurl:2 .
+  expect_status 0
+  run berth run --rm addurl:2 cat /models/model.bin
+  [ "$output" = "weights v2" ]
+  printf 'FROM busybox:latest\nADD http://127.0.0.1:%s/missing.bin /x\n' "$port" > Dockerfile
+  run berth build -t addurl:3 .
+  expect_status 1
+  [[ "$output" == *"invalid response status 404"* ]]
 }
