@@ -15,6 +15,7 @@
 #include "build/cache_key.h"
 #include "digest/digest.h"
 #include "engine/build_steps.h"
+#include "engine/network.h"
 #include "runtime/caps.h"
 #include "runtime/cgroup.h"
 #include "runtime/launcher.h"
@@ -26,12 +27,13 @@ namespace {
 
 using build::Instruction;
 
-// The one place RUN's network is chosen. Until berth has networks (bridge, DNS), "default"
-// shares the host's network namespace, so `RUN apt-get update` works; "none" is a fresh
-// namespace with only lo. Switch "default" to the bridge here when networking lands.
-Result<runtime::NetworkMode> run_network(const std::string& mode) {
-  if (mode.empty() || mode == "default" || mode == "host") return runtime::NetworkMode::kHost;
-  if (mode == "none") return runtime::NetworkMode::kNone;
+// The one place RUN's network is chosen. "default" is the default bridge, with NAT out (so
+// `RUN apt-get update` works) and, like BuildKit's sandbox, no way to the host's loopback
+// services; "host" shares the host's namespace (asked for by --network host or RUN
+// --network=host); "none" is a namespace with only lo.
+Result<std::string> run_network(const std::string& mode) {
+  if (mode.empty() || mode == "default" || mode == "bridge") return std::string("bridge");
+  if (mode == "host" || mode == "none") return mode;
   return invalid_argument("network mode \"" + mode + "\" not supported by berth build (default, host, none)");
 }
 
@@ -240,15 +242,31 @@ Status Builder::run_step(Stage& s, const Instruction& ins, int n) {
   o.group = view.read("etc/group");
   o.rootfs = path_join(work.path(), "rootfs");
   o.hostname = "buildkitsandbox";
-  o.network = netmode;
+  o.network = netmode == "host" ? runtime::NetworkMode::kHost : runtime::NetworkMode::kNone;
   o.capabilities = runtime::docker_default_caps();
   o.seccomp = runtime::to_oci_seccomp(runtime::default_seccomp_profile(), o.capabilities);
   std::string cg_name = "berth/build-" + random_hex(8);
   o.cgroups_path = cg_name;
-  BERTH_TRY(atomic_write_file(path_join(work.path(), "hosts"),
-                              "127.0.0.1\tlocalhost buildkitsandbox\n::1\tlocalhost ip6-localhost ip6-loopback\n"));
-  auto resolv = read_file("/etc/resolv.conf");
-  BERTH_TRY(atomic_write_file(path_join(work.path(), "resolv.conf"), resolv.ok() ? *resolv : ""));
+  // On the bridge, the step is an endpoint under an id no container has (a crash leaves it to
+  // `system check`, as any endpoint without a running container); the network code writes its
+  // hosts and resolv.conf (loopback resolvers replaced, as for containers).
+  std::string endpoint_id;
+  ScopeExit detach([&] {
+    if (!endpoint_id.empty()) (void)detach_container_network(eng_, endpoint_id);
+  });
+  Json endpoint_net;
+  if (netmode == "bridge") {
+    endpoint_id = random_hex(32);
+    RunRequest nr;
+    nr.network = "bridge";
+    BERTH_ASSIGN_OR_RETURN(endpoint_net,
+                           prepare_container_network(eng_, nr, endpoint_id, work.path(), o, {}));
+  } else {
+    BERTH_TRY(atomic_write_file(path_join(work.path(), "hosts"),
+                                "127.0.0.1\tlocalhost buildkitsandbox\n::1\tlocalhost ip6-localhost ip6-loopback\n"));
+    auto resolv = read_file("/etc/resolv.conf");
+    BERTH_TRY(atomic_write_file(path_join(work.path(), "resolv.conf"), resolv.ok() ? *resolv : ""));
+  }
   o.binds.push_back({path_join(work.path(), "hosts"), "/etc/hosts", false, "rprivate"});
   o.binds.push_back({path_join(work.path(), "resolv.conf"), "/etc/resolv.conf", false, "rprivate"});
 
@@ -330,6 +348,14 @@ Status Builder::run_step(Stage& s, const Instruction& ins, int n) {
   }
 
   BERTH_ASSIGN_OR_RETURN(auto spec, runtime::build_spec(o));
+  std::shared_ptr<NetworkAttachment> attachment;
+  if (!endpoint_id.empty()) {
+    ContainerRecord rec;
+    rec.id = endpoint_id;
+    rec.name = "build-" + endpoint_id.substr(0, 12);
+    rec.config = Json{{"Net", endpoint_net}}.dump();
+    BERTH_ASSIGN_OR_RETURN(attachment, attach_container_network(eng_, rec, spec));
+  }
   runtime::LaunchOptions lo;
   lo.overlay_options = "lowerdir=" + join(lower_dirs, ":") + ",upperdir=" + upper +
                        ",workdir=" + path_join(work.path(), "work");

@@ -485,3 +485,29 @@ DF
   expect_status 1
   [[ "$output" == *"invalid response status 404"* ]]
 }
+
+@test "RUN's network: the default bridge cannot reach the host's loopback; --network=host and none as asked" {
+  ctx runnet
+  local www="$BERTH_TEST_ROOT/www-runnet" port
+  mkdir -p "$www" && echo "host-only service" > "$www/index.html"
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  python3 -m http.server --bind 127.0.0.1 --directory "$www" "$port" >/dev/null 2>&1 &
+  HTTP_SERVER_PID=$!
+  for _ in $(seq 50); do curl -fs "http://127.0.0.1:$port/" >/dev/null && break; sleep 0.1; done
+  cat > Dockerfile <<DF
+FROM busybox:latest
+RUN ip -4 -o addr show eth0 | grep -q inet && echo "has eth0"; printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 2 127.0.0.1 $port | grep . || echo "loopback isolated"
+RUN --network=host printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 2 127.0.0.1 $port | tail -1
+RUN --network=none ls /sys/class/net
+DF
+  run berth build --progress=plain --no-cache -t runnet:1 .
+  expect_status 0
+  ran "has eth0"
+  ran "loopback isolated"
+  ran "host-only service"
+  ran "lo"
+  # Nothing of the steps' endpoints is left: no veth of this root's bridge, no endpoint record.
+  [ -z "$(ls "$BERTH_TEST_ROOT/networks/endpoints" 2>/dev/null)" ]
+  run berth network inspect bridge --format '{{len .Containers}}'
+  [ "$output" = 0 ]
+}
