@@ -1,4 +1,5 @@
 #include "engine/engine.h"
+#include "runtime/seccomp.h"
 
 #include <sys/file.h>
 #include <fcntl.h>
@@ -16,6 +17,9 @@ std::string familiar(const std::string& full_ref) {
 Result<std::unique_ptr<Engine>> Engine::open(const Options& opts) {
   std::unique_ptr<Engine> e(new Engine(opts));
   BERTH_ASSIGN_OR_RETURN(e->store_, image::Store::open(opts.root));
+  // Compiling Docker's seccomp policy costs more than the rest of a container start; the
+  // compiled program is kept per run root (a tmpfs on most hosts: gone at reboot, rebuilt once).
+  runtime::set_seccomp_cache_dir(path_join(opts.runroot, "seccomp"));
   return e;
 }
 

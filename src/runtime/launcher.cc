@@ -280,7 +280,7 @@ Result<ChildPlan> make_plan(const oci::RuntimeSpec& spec, const LaunchOptions& o
     p.seccomp = opts.seccomp;
   } else if (lx.seccomp) {
     BERTH_ASSIGN_OR_RETURN(auto profile, from_oci_seccomp(nlohmann::json::parse(lx.seccomp->dump())));
-    BERTH_ASSIGN_OR_RETURN(seccomp_storage, compile_seccomp(profile));
+    BERTH_ASSIGN_OR_RETURN(seccomp_storage, compile_seccomp_cached(profile));
     p.seccomp = &seccomp_storage;
   }
   p.cwd = proc.cwd.empty() ? "/" : proc.cwd;

@@ -14,6 +14,7 @@
 #include <cstring>
 #include <memory>
 
+#include "base/fs.h"
 #include "base/strings.h"
 #include "base/unique_fd.h"
 
@@ -603,6 +604,46 @@ std::string encode_compiled_seccomp(const CompiledSeccomp& c) {
   out.append(reinterpret_cast<const char*>(&c.flags), sizeof(c.flags));
   out.append(reinterpret_cast<const char*>(c.prog.data()), c.prog.size() * sizeof(sock_filter));
   return out;
+}
+
+namespace {
+std::string& cache_dir() {
+  static std::string dir;
+  return dir;
+}
+}  // namespace
+
+void set_seccomp_cache_dir(std::string dir) { cache_dir() = std::move(dir); }
+
+Result<CompiledSeccomp> compile_seccomp_cached(const SeccompProfile& resolved) {
+  const std::string& dir = cache_dir();
+  if (dir.empty()) return compile_seccomp(resolved);
+  std::string key = seccomp_cache_key(resolved);
+  uint64_t h = 1469598103934665603ull;  // FNV-1a: a file name only, the key is checked in full
+  for (unsigned char c : key) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  char name[32];
+  std::snprintf(name, sizeof name, "%016llx.bpf", static_cast<unsigned long long>(h));
+  std::string path = path_join(dir, name);
+  if (auto text = read_file(path); text.ok() && text->size() > 4) {
+    uint32_t len = 0;
+    std::memcpy(&len, text->data(), 4);
+    if (len <= text->size() - 4 && std::string_view(*text).substr(4, len) == key) {
+      auto c = decode_compiled_seccomp(std::string_view(*text).substr(4 + len));
+      if (c.ok()) return c;
+    }
+  }
+  BERTH_ASSIGN_OR_RETURN(auto compiled, compile_seccomp(resolved));
+  std::string out(4, '\0');
+  uint32_t len = static_cast<uint32_t>(key.size());
+  std::memcpy(out.data(), &len, 4);
+  out += key;
+  out += encode_compiled_seccomp(compiled);
+  // A cache that cannot be written only costs the next start a compile.
+  if (mkdir_all(dir, 0700).ok()) (void)atomic_write_file(path, out, 0600);
+  return compiled;
 }
 
 Result<CompiledSeccomp> decode_compiled_seccomp(std::string_view bytes) {

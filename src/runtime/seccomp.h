@@ -179,6 +179,13 @@ std::string encode_compiled_seccomp(const CompiledSeccomp& c);
 // Errors (kInvalidArgument): `compiled seccomp: bad header`, `compiled seccomp: bad size N`.
 Result<CompiledSeccomp> decode_compiled_seccomp(std::string_view bytes);
 
+// The cache itself: files under `dir` (berth sets <runroot>/seccomp at startup; "" turns the
+// cache off), named by a hash of the key and holding the whole key, so a hash collision is a miss,
+// never a wrong filter. Written atomically; an unreadable or foreign file is a miss.
+void set_seccomp_cache_dir(std::string dir);
+// compile_seccomp through that cache: a hit costs one small file read instead of libseccomp.
+Result<CompiledSeccomp> compile_seccomp_cached(const SeccompProfile& resolved);
+
 // Loads `c` into the calling thread (seccomp(2), or prctl(PR_SET_SECCOMP) on kernels without it
 // when no flags are asked). Needs no_new_privs or CAP_SYS_ADMIN. Async-signal-safe: no
 // allocation, no locks; safe in a child after clone/vfork. Returns 0 or -errno.

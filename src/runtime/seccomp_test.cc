@@ -327,6 +327,35 @@ TEST(SeccompCompile, CacheRoundTrip) {
             "compiled seccomp: bad size 13");
 }
 
+TEST(SeccompCompile, CachedCompileKeepsOneFilePerProfileAndSurvivesGarbage) {
+  namespace fs = std::filesystem;
+  fs::path dir = fs::temp_directory_path() / ("berth-seccomp-cache-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  set_seccomp_cache_dir(dir.string());
+  SeccompProfile resolved = resolve_seccomp(default_seccomp_profile(), docker_default_caps());
+  auto first = compile_seccomp_cached(resolved);
+  ASSERT_TRUE(first.ok()) << first.error().message();
+  ASSERT_EQ(std::distance(fs::directory_iterator(dir), fs::directory_iterator()), 1);
+  fs::path file = fs::directory_iterator(dir)->path();
+  auto second = compile_seccomp_cached(resolved);  // a hit: the same program
+  ASSERT_TRUE(second.ok());
+  ASSERT_EQ(second->prog.size(), first->prog.size());
+  EXPECT_EQ(std::memcmp(second->prog.data(), first->prog.data(), first->prog.size() * 8), 0);
+  // A file that is not what it should be is a miss, recompiled and rewritten, never loaded.
+  { std::ofstream(file, std::ios::trunc) << "garbage"; }
+  auto third = compile_seccomp_cached(resolved);
+  ASSERT_TRUE(third.ok());
+  EXPECT_EQ(third->prog.size(), first->prog.size());
+  EXPECT_GT(fs::file_size(file), 1000u);
+  // Another profile: another file.
+  std::vector<std::string> admin = docker_default_caps();
+  admin.push_back("CAP_SYS_ADMIN");
+  ASSERT_TRUE(compile_seccomp_cached(resolve_seccomp(default_seccomp_profile(), admin)).ok());
+  EXPECT_EQ(std::distance(fs::directory_iterator(dir), fs::directory_iterator()), 2);
+  set_seccomp_cache_dir("");
+  fs::remove_all(dir);
+}
+
 // Real programs run under the default policy: a shell forking a pipeline of coreutils.
 TEST(SeccompLoad, ShellRunsUnderDefaultProfile) {
   auto c = compile_seccomp(resolve_seccomp(default_seccomp_profile(), docker_default_caps()));
