@@ -7,7 +7,8 @@
 # source file changed. Prints medians of RUNS runs and berth's ratio to each peer (below 1.00 =
 # berth is faster).
 # Usage: bench/build.sh [RUNS (default 3)] [FILES (default 2000)] [SIZE_MB (default 50)]
-#        (as root; Debian 12)
+#        (as root; Debian 12). BENCH_DOCKERFILES="Dockerfile.multistage" or BENCH_PEERS="docker"
+#        narrow the run to some Dockerfiles or peers.
 # Every engine runs in a private network and mount namespace made for this script (RUN steps get
 # --network none anyway): dockerd's and buildah's network set-up cannot touch the host's, and
 # their mounts die with the namespace.
@@ -182,15 +183,19 @@ bench_one() {
 }
 
 echo "host: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg) (shared with other builds)"
-engines=(berth buildah)
-if [ $have_docker = 1 ]; then
+peers=${BENCH_PEERS:-buildah docker}
+engines=(berth)
+[[ " $peers " != *" buildah "* ]] || engines+=(buildah)
+if [[ " $peers " != *" docker "* ]]; then
+  have_docker=0
+elif [ $have_docker = 1 ]; then
   if start_dockerd; then engines+=(docker); else echo "(BuildKit skipped: dockerd did not start)"; fi
 else
   echo "(BuildKit skipped: Debian's docker.io is not installed)"
 fi
 # Engines alternate per Dockerfile so that each is measured right beside the others (builds slow
 # down over many back-to-back runs here; see ../shared/PEERS.md).
-for df in Dockerfile.steps Dockerfile.multistage; do
+for df in ${BENCH_DOCKERFILES:-Dockerfile.steps Dockerfile.multistage}; do
   for e in "${engines[@]}"; do bench_one "$e" "$df"; done
 done
 
@@ -201,9 +206,9 @@ echo "== builds, median of $runs (ms); ratio = berth / peer =="
   hdr="dockerfile\tcase\tberth\tbuildah\tberth/buildah"
   [ $have_docker = 1 ] && [[ " ${engines[*]} " == *" docker "* ]] && hdr+="\tBuildKit\tberth/BuildKit"
   printf '%b\n' "$hdr"
-  for df in Dockerfile.steps Dockerfile.multistage; do
+  for df in ${BENCH_DOCKERFILES:-Dockerfile.steps Dockerfile.multistage}; do
     for k in cold warm change; do
-      line="${df#Dockerfile.}\t$k\t${R[berth,$df,$k]}\t${R[buildah,$df,$k]}\t$(ratio "${R[berth,$df,$k]}" "${R[buildah,$df,$k]}")"
+      line="${df#Dockerfile.}\t$k\t${R[berth,$df,$k]}\t${R[buildah,$df,$k]:--}\t$(ratio "${R[berth,$df,$k]}" "${R[buildah,$df,$k]:-0}")"
       if [[ " ${engines[*]} " == *" docker "* ]]; then
         line+="\t${R[docker,$df,$k]}\t$(ratio "${R[berth,$df,$k]}" "${R[docker,$df,$k]}")"
       fi
