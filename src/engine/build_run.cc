@@ -15,7 +15,6 @@
 #include "build/cache_key.h"
 #include "digest/digest.h"
 #include "engine/build_steps.h"
-#include "engine/seccomp_cache.h"
 #include "runtime/caps.h"
 #include "runtime/cgroup.h"
 #include "runtime/launcher.h"
@@ -332,10 +331,6 @@ Status Builder::run_step(Stage& s, const Instruction& ins, int n) {
 
   BERTH_ASSIGN_OR_RETURN(auto spec, runtime::build_spec(o));
   runtime::LaunchOptions lo;
-  // seccomp_cache.h: compiled once per profile, not once per RUN step.
-  BERTH_ASSIGN_OR_RETURN(auto seccomp,
-                         cached_seccomp(path_join(eng_.options().root, "cache/seccomp"), spec));
-  if (seccomp) lo.seccomp = &*seccomp;
   lo.overlay_options = "lowerdir=" + join(lower_dirs, ":") + ",upperdir=" + upper +
                        ",workdir=" + path_join(work.path(), "work");
   BERTH_ASSIGN_OR_RETURN(auto layout, runtime::detect_cgroups());

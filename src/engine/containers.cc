@@ -23,7 +23,6 @@
 #include "engine/logs.h"
 #include "engine/terminal.h"
 #include "engine/network.h"
-#include "engine/seccomp_cache.h"
 #include "format/units.h"
 #include "runtime/caps.h"
 #include "runtime/cgroup.h"
@@ -404,12 +403,6 @@ Result<Engine::Started> Engine::start_process(ContainerRecord& c, const StdioFds
   runtime::LaunchOptions lo;
   lo.overlay_options = "lowerdir=" + lower + ",upperdir=" + path_join(dir, "upper") +
                        ",workdir=" + path_join(dir, "work");
-  // seccomp_cache.h: the built-in runtime loads a program compiled once per profile.
-  std::optional<runtime::CompiledSeccomp> seccomp;
-  if (!external_runtime_of(*this, c)) {
-    BERTH_ASSIGN_OR_RETURN(seccomp, cached_seccomp(path_join(opts_.root, "cache/seccomp"), spec));
-    if (seccomp) lo.seccomp = &*seccomp;
-  }
   Started st;
   BERTH_ASSIGN_OR_RETURN(auto layout, runtime::detect_cgroups());
   BERTH_ASSIGN_OR_RETURN(st.cgroup, runtime::open_cgroup(layout, "berth/" + c.id));
