@@ -59,5 +59,5 @@ hyperfine -N --warmup 3 --runs "$runs" --export-markdown "$work/start.md" \
   -n "berth none" "$BERTH --root $work/berth --runroot $work/berth/run run --rm --network none busybox true" \
   2>&1 | grep -E "Time|±|faster|berth" || true
 # podman's bridge runs need containernetworking-plugins and leave CNI chains in the host's
-# iptables tables, so they are not run here; PEERS.md has this machine's figures (podman
-# 172-300 ms, dockerd 264 ms for `run --rm` on the default bridge).
+# iptables tables, so they are not run here: bench/bridge-start.sh compares berth and podman on
+# the default bridge inside a private network namespace instead.

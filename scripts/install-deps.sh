@@ -15,9 +15,16 @@ test_pkgs=(
   bats busybox-static podman skopeo runc uidmap fuse-overlayfs python3 jq curl tini procps
   containerd nftables iproute2 docker-registry apache2-utils openssl
 )
+# The peers bench/ compares with, and its tools (`install-deps.sh --bench`; not needed by the
+# tests). docker.io starts its service on install where no policy-rc.d forbids it.
+bench_pkgs=(
+  crun runc podman buildah conmon containernetworking-plugins docker.io
+  hyperfine apache2-utils socat jq strace
+)
 
 want=("${build_pkgs[@]}")
 if [ "${1:-}" != "--build-only" ]; then want+=("${test_pkgs[@]}"); fi
+if [ "${1:-}" = "--bench" ]; then want+=("${bench_pkgs[@]}"); fi
 
 missing=()
 for p in "${want[@]}"; do

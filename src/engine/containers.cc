@@ -158,6 +158,14 @@ Result<ContainerRecord> Engine::create_container(const RunRequest& req) {
   ContainerRecord c;
   c.id = random_hex(32);
   c.name = req.name.empty() ? random_name(c.id) : req.name;
+  // Only 256 generated names exist: on a clash pick again, then add digits as Docker does, so
+  // creating many unnamed containers never fails with a name conflict.
+  for (int retry = 1; req.name.empty() && retry <= 20; ++retry) {
+    auto other = find_container(c.name);
+    if (!other.ok() || other->name != c.name) break;
+    std::string bytes = random_hex(3);
+    c.name = random_name(bytes) + std::to_string(std::stoul(bytes.substr(4), nullptr, 16) % (retry < 10 ? 10 : 1000));
+  }
   static const std::regex kName("[a-zA-Z0-9][a-zA-Z0-9_.-]+");
   if (!std::regex_match(c.name, kName))
     return invalid_argument("Invalid container name (" + c.name +

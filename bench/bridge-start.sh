@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# Container start time on the default bridge network, side by side: `berth run --rm IMG true` vs
+# `podman run --rm IMG true` (podman 4.3 from Debian, CNI bridge), and both with --network none
+# for what the network costs. Median and p90 in ms, ratios to podman.
+# Usage: bench/bridge-start.sh [RUNS (default 20)]   (as root; Debian 12)
+# Both engines run in a private network namespace and mount namespace made for this script: their
+# bridges, veths, nftables/iptables rules and ip_forward live and die there, and podman's CNI
+# state (/var/lib/cni, /run/netns) is a tmpfs. Nothing of the host's network changes, and nothing
+# is left behind even if the script is killed. No address outside that namespace is used.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [ -z "${BERTH_BENCH_NETNS:-}" ]; then
+  exec env BERTH_BENCH_NETNS=1 unshare -m -n --propagation private bash "$0" "$@"
+fi
+runs=${1:-20}
+BERTH=${BERTH:-$PWD/build/bin/berth}
+[ -x "$BERTH" ] || { echo "build berth first (cmake --build build --target berth)" >&2; exit 1; }
+for p in podman hyperfine jq; do command -v $p >/dev/null || { echo "apt-get install $p" >&2; exit 1; }; done
+[ -x /usr/lib/cni/bridge ] || { echo "apt-get install containernetworking-plugins" >&2; exit 1; }
+
+ip link set lo up
+# podman's CNI state goes to tmpfs mounts seen only here; a directory the host lacks is made for
+# the mount point and removed again at the end.
+made=()
+for d in /run/netns /var/lib/cni; do
+  if [ ! -d $d ]; then mkdir $d; made+=("$d"); fi
+  mount -t tmpfs tmpfs $d
+done
+work=$(mktemp -d /var/tmp/berth-bench-bridge.XXXXXX)
+mkdir -p "$work/podman"
+cat > "$work/podman/containers.conf" <<CONF
+[containers]
+default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]
+[engine]
+runtime = "runc"
+cgroup_manager = "cgroupfs"
+events_logger = "none"
+tmp_dir = "$work/podman/tmp"
+CONF
+export CONTAINERS_CONF="$work/podman/containers.conf"
+P="podman --root $work/podman/root --runroot $work/podman/run --storage-driver overlay"
+B="$BERTH --root $work/berth --runroot $work/berth/run"
+cleanup() {
+  set +e
+  ids=$($B ps -aq 2>/dev/null)
+  [ -z "$ids" ] || $B rm -f $ids >/dev/null 2>&1
+  timeout 120 $P rm -a -f -t 0 >/dev/null 2>&1
+  grep -o " $work[^ ]*" /proc/self/mounts | sort -r | while read -r m; do umount -l "$m" 2>/dev/null; done
+  rm -rf "$work"
+  for d in /run/netns /var/lib/cni; do umount -l $d 2>/dev/null; done
+  for d in "${made[@]}"; do rmdir "$d" 2>/dev/null; done
+  # The namespace's links, rules and tmpfs mounts go away with the namespace itself.
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+tests/fixtures/busybox-rootfs.sh "$work/busybox.tar"
+$B import "$work/busybox.tar" bench-busybox >/dev/null
+$P import -q "$work/busybox.tar" localhost/bench-busybox >/dev/null
+
+hf() {  # hf FILE CMD
+  hyperfine -N --warmup 3 --runs "$runs" --export-json "$1" "$2" >/dev/null 2>&1 ||
+    { echo "failed: $2" >&2; hyperfine -N --runs 1 "$2" >&2 || true; exit 1; }
+}
+median_of() { jq -r '.results[0].times | sort | length as $l | .[(($l - 1) / 2 | floor)] * 1000' "$1"; }
+stats() {  # stats NAME JSON REF_MS
+  jq -r --arg n "$1" --argjson ref "$3" '.results[0].times | sort | length as $l |
+    (.[(($l - 1) / 2 | floor)] * 1000) as $med | (.[(($l * 0.9) | ceil) - 1] * 1000) as $p90 |
+    "\($n)\t\($med)\t\($p90)\t\($med / $ref)"' "$2" |
+    awk -F'\t' '{printf "%s\t%.1f\t%.1f\t%.2f\n", $1, $2, $3, $4}'
+}
+
+echo "host: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg) (shared with other builds)"
+echo "== run --rm busybox true, default bridge and --network none ($runs runs each, after 3 warmups) =="
+hf "$work/berth-bridge.json" "$B run --rm --pull never bench-busybox true"
+hf "$work/podman-bridge.json" "$P run --rm --pull never localhost/bench-busybox true"
+hf "$work/berth-none.json" "$B run --rm --pull never --network none bench-busybox true"
+hf "$work/podman-none.json" "$P run --rm --pull never --network none localhost/bench-busybox true"
+ref=$(median_of "$work/podman-bridge.json")
+{
+  printf 'engine\tmedian ms\tp90 ms\tmedian / podman bridge\n'
+  stats "berth bridge" "$work/berth-bridge.json" "$ref"
+  stats "podman bridge (CNI, runc)" "$work/podman-bridge.json" "$ref"
+  stats "berth none" "$work/berth-none.json" "$ref"
+  stats "podman none (runc)" "$work/podman-none.json" "$ref"
+} | column -t -s $'\t'
+printf 'podman bridge / berth bridge: %s x\n' \
+  "$(awk -v a="$(median_of "$work/berth-bridge.json")" -v b="$ref" 'BEGIN{printf "%.1f", b/a}')"
+printf 'bridge cost over none: berth %s ms, podman %s ms\n' \
+  "$(awk -v a="$(median_of "$work/berth-bridge.json")" -v b="$(median_of "$work/berth-none.json")" 'BEGIN{printf "%.1f", a-b}')" \
+  "$(awk -v a="$ref" -v b="$(median_of "$work/podman-none.json")" 'BEGIN{printf "%.1f", a-b}')"
+echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
