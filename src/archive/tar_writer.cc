@@ -12,6 +12,12 @@
 #include "archive/tar.h"
 #include "base/fs.h"
 
+// Pulls internal/link_shim.cc into the link ahead of libarchive's own definition (see there).
+extern "C" int __archive_write_entry_filetype_unsupported(struct archive*, struct archive_entry*,
+                                                          const char*);
+[[gnu::used]] static int (*const kLinkShim)(struct archive*, struct archive_entry*, const char*) =
+    &__archive_write_entry_filetype_unsupported;
+
 namespace berth::archive {
 namespace {
 

@@ -1,6 +1,8 @@
 #include "registry/http.h"
 
 #include <curl/curl.h>
+
+#include "registry/curl_api.h"
 #include <dirent.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
@@ -19,7 +21,8 @@
 namespace berth::registry {
 namespace {
 
-std::once_flag g_curl_init;
+// The loaded libcurl; only called after HttpClient's constructor loaded it successfully.
+const CurlApi& cu() { return **curl_api(); }
 
 struct Transfer {
   const Request* req = nullptr;
@@ -34,7 +37,7 @@ struct Transfer {
     if (status_reported) return {};
     status_reported = true;
     long code = 0;
-    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &code);
+    cu().easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &code);
     resp->status = code;
     if (req->on_status) return req->on_status(code);
     return {};
@@ -204,18 +207,20 @@ std::string go_method(std::string_view m) {
 }
 
 HttpClient::HttpClient(TlsOptions tls) : tls_(std::move(tls)) {
-  std::call_once(g_curl_init, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-  curl_ = curl_easy_init();
+  if (curl_api().ok()) curl_ = cu().easy_init();
 }
 
 HttpClient::~HttpClient() {
-  if (curl_) curl_easy_cleanup(static_cast<CURL*>(curl_));
+  if (curl_) cu().easy_cleanup(static_cast<CURL*>(curl_));
 }
 
 Result<Response> HttpClient::send(const Request& req) {
   CURL* c = static_cast<CURL*>(curl_);
-  if (!c) return internal_error("curl_easy_init failed");
-  curl_easy_reset(c);
+  if (!c) {
+    BERTH_TRY(curl_api());
+    return internal_error("curl_easy_init failed");
+  }
+  cu().easy_reset(c);
   Response resp;
   Transfer t;
   t.req = &req;
@@ -223,72 +228,72 @@ Result<Response> HttpClient::send(const Request& req) {
   t.curl = c;
 
   char errbuf[CURL_ERROR_SIZE] = {0};
-  curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
-  curl_easy_setopt(c, CURLOPT_URL, req.url.c_str());
-  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(c, CURLOPT_USERAGENT, "berth/0.1");
-  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 30L);
+  cu().easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+  cu().easy_setopt(c, CURLOPT_URL, req.url.c_str());
+  cu().easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+  cu().easy_setopt(c, CURLOPT_USERAGENT, "berth/0.1");
+  cu().easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 30L);
   // A transfer that moves no byte for a minute is dead; retries take over.
-  curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
-  curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 60L);
+  cu().easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
+  cu().easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 60L);
   // Large buffers: layers stream through the sink (hash + write) in fewer, bigger calls.
-  curl_easy_setopt(c, CURLOPT_BUFFERSIZE, 512L * 1024);
-  curl_easy_setopt(c, CURLOPT_UPLOAD_BUFFERSIZE, 1024L * 1024);
-  curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
-  curl_easy_setopt(c, CURLOPT_HEADERDATA, &t);
-  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_write);
-  curl_easy_setopt(c, CURLOPT_WRITEDATA, &t);
-  curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+  cu().easy_setopt(c, CURLOPT_BUFFERSIZE, 512L * 1024);
+  cu().easy_setopt(c, CURLOPT_UPLOAD_BUFFERSIZE, 1024L * 1024);
+  cu().easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+  cu().easy_setopt(c, CURLOPT_HEADERDATA, &t);
+  cu().easy_setopt(c, CURLOPT_WRITEFUNCTION, on_write);
+  cu().easy_setopt(c, CURLOPT_WRITEDATA, &t);
+  cu().easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+  cu().easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
   if (req.follow_redirects) {
-    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
-    curl_easy_setopt(c, CURLOPT_MAXREDIRS, 10L);
+    cu().easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
+    cu().easy_setopt(c, CURLOPT_MAXREDIRS, 10L);
   }
   if (!tls_.verify) {
-    curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
-    curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
+    cu().easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
+    cu().easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
   }
   if (!tls_.ca_files.empty()) {
-    curl_easy_setopt(c, CURLOPT_SSL_CTX_FUNCTION, on_ssl_ctx);
-    curl_easy_setopt(c, CURLOPT_SSL_CTX_DATA, &tls_);
+    cu().easy_setopt(c, CURLOPT_SSL_CTX_FUNCTION, on_ssl_ctx);
+    cu().easy_setopt(c, CURLOPT_SSL_CTX_DATA, &tls_);
   }
   if (!tls_.client_cert.empty()) {
-    curl_easy_setopt(c, CURLOPT_SSLCERT, tls_.client_cert.c_str());
-    curl_easy_setopt(c, CURLOPT_SSLKEY, tls_.client_key.c_str());
+    cu().easy_setopt(c, CURLOPT_SSLCERT, tls_.client_cert.c_str());
+    cu().easy_setopt(c, CURLOPT_SSLKEY, tls_.client_key.c_str());
   }
 
   curl_slist* headers = nullptr;
-  ScopeExit free_headers([&] { curl_slist_free_all(headers); });
-  for (const auto& h : req.headers) headers = curl_slist_append(headers, h.c_str());
-  headers = curl_slist_append(headers, "Expect:");  // no 100-continue round trip
+  ScopeExit free_headers([&] { cu().slist_free_all(headers); });
+  for (const auto& h : req.headers) headers = cu().slist_append(headers, h.c_str());
+  headers = cu().slist_append(headers, "Expect:");  // no 100-continue round trip
 
   bool body = req.has_body || req.body_fd >= 0;
   if (req.method == "HEAD") {
-    curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+    cu().easy_setopt(c, CURLOPT_NOBODY, 1L);
   } else if (body) {
-    curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
-    curl_easy_setopt(c, CURLOPT_READFUNCTION, on_read);
-    curl_easy_setopt(c, CURLOPT_READDATA, &t);
-    curl_easy_setopt(c, CURLOPT_SEEKFUNCTION, on_seek);
-    curl_easy_setopt(c, CURLOPT_SEEKDATA, &t);
-    curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE,
+    cu().easy_setopt(c, CURLOPT_UPLOAD, 1L);
+    cu().easy_setopt(c, CURLOPT_READFUNCTION, on_read);
+    cu().easy_setopt(c, CURLOPT_READDATA, &t);
+    cu().easy_setopt(c, CURLOPT_SEEKFUNCTION, on_seek);
+    cu().easy_setopt(c, CURLOPT_SEEKDATA, &t);
+    cu().easy_setopt(c, CURLOPT_INFILESIZE_LARGE,
                      static_cast<curl_off_t>(req.body_fd >= 0 ? req.body_size : req.body.size()));
-    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, req.method.c_str());
+    cu().easy_setopt(c, CURLOPT_CUSTOMREQUEST, req.method.c_str());
   } else if (req.method != "GET") {
-    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, req.method.c_str());
+    cu().easy_setopt(c, CURLOPT_CUSTOMREQUEST, req.method.c_str());
     if (req.method == "POST" || req.method == "PUT" || req.method == "PATCH")
-      headers = curl_slist_append(headers, "Content-Length: 0");
+      headers = cu().slist_append(headers, "Content-Length: 0");
   }
-  curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
+  cu().easy_setopt(c, CURLOPT_HTTPHEADER, headers);
 
-  CURLcode rc = curl_easy_perform(c);
+  CURLcode rc = cu().easy_perform(c);
   last_code_ = rc;
   if (t.error) return std::move(*t.error);
   if (rc == CURLE_OK) {
     auto st = t.report_status();  // a response without a body never reached on_write
     if (!st.ok()) return std::move(st).error();
     char* eff = nullptr;
-    curl_easy_getinfo(c, CURLINFO_EFFECTIVE_URL, &eff);
+    cu().easy_getinfo(c, CURLINFO_EFFECTIVE_URL, &eff);
     if (eff) resp.url = eff;
     return resp;
   }
@@ -296,7 +301,7 @@ Result<Response> HttpClient::send(const Request& req) {
   if (t.too_large)
     return invalid_argument(where + "response body larger than " +
                             std::to_string(req.max_body) + " bytes");
-  return Error(Code::kUnavailable, where + (errbuf[0] ? errbuf : curl_easy_strerror(rc)));
+  return Error(Code::kUnavailable, where + (errbuf[0] ? errbuf : cu().easy_strerror(rc)));
 }
 
 }  // namespace berth::registry
