@@ -14,6 +14,7 @@ build_pkgs=(
 test_pkgs=(
   bats busybox-static podman skopeo runc uidmap fuse-overlayfs python3 jq curl tini procps
   containerd nftables iproute2 docker-registry apache2-utils openssl
+  debootstrap zstd
 )
 
 want=("${build_pkgs[@]}")
