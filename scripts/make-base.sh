@@ -131,11 +131,9 @@ else
 fi
 
 say "berth import $tarball $image"
-version=$(tar --zstd -xOf "$tarball" ./etc/debian_version 2>/dev/null || echo "$suite")
 "$BERTH" import \
   -c 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
   -c 'CMD ["bash"]' \
-  -c "LABEL org.opencontainers.image.title=debian org.opencontainers.image.version=$version org.opencontainers.image.source=$mirror" \
   -m "debootstrap --variant=minbase $suite $mirror" \
   "$tarball" "$image" >/dev/null
 say "$image is ready ($("$BERTH" image inspect --format '{{.Id}}' "$image" | cut -c1-19))"
