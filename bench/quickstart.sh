@@ -87,7 +87,7 @@ peer_quickstart() {
   if [ -z "$(podman_ images -q docker.io/library/debian:bookworm 2>/dev/null)" ]; then
     "$BERTH" save debian:bookworm | podman_ load -q >/dev/null
   fi
-  buildah_ bud --layers --format docker --pull-never --network host -t ml-serving:latest \
+  buildah_ bud --layers --format docker --pull=never --network host -t ml-serving:latest \
     --build-arg COMMIT="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)" \
     examples/ml-serving > "$work/buildah-$1.log" 2>&1 || { tail -30 "$work/buildah-$1.log" >&2; exit 1; }
   podman_ rm -f -t 0 ml-serving >/dev/null 2>&1 || true
