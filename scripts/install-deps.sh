@@ -14,6 +14,7 @@ build_pkgs=(
 test_pkgs=(
   bats busybox-static podman skopeo runc uidmap fuse-overlayfs python3 jq curl tini procps
   containerd nftables iproute2 docker-registry apache2-utils openssl
+  debootstrap zstd
 )
 # The peers bench/ compares with, and its tools (`install-deps.sh --bench`; not needed by the
 # tests). docker.io starts its service on install where no policy-rc.d forbids it.

@@ -124,11 +124,11 @@ Result<Json> Engine::inspect_container(std::string_view name_or_id) {
                  {"OpenStdin", false},
                  {"StdinOnce", false},
                  {"Env", get("Env", Json::array())},
-                 {"Cmd", cmd},
+                 {"Cmd", conf.contains("ConfigCmd") ? conf["ConfigCmd"] : Json(cmd)},
                  {"Image", get("Image", c.image_ref)},
                  {"Volumes", nullptr},
                  {"WorkingDir", get("WorkingDir", "")},
-                 {"Entrypoint", nullptr},
+                 {"Entrypoint", get("ConfigEntrypoint", nullptr)},
                  {"OnBuild", nullptr},
                  {"Labels", get("Labels", Json::object())}};
   if (conf.contains("Healthcheck")) j["Config"]["Healthcheck"] = conf["Healthcheck"];

@@ -266,9 +266,18 @@ Result<ContainerRecord> Engine::create_container(const RunRequest& req) {
   conf["Init"] = req.init;
   conf["Env"] = spec.process->env;
   conf["Hostname"] = o.hostname;
-  conf["User"] = o.user;
   conf["WorkingDir"] = spec.process->cwd;
-  Json labels = Json::object();
+  // inspect's Config shows the effective settings, as Docker's does: the flags over the image's
+  // USER, ENTRYPOINT, CMD (dropped by --entrypoint) and labels.
+  conf["User"] = o.user.empty() ? cfg.config.user : o.user;
+  bool own_entrypoint = o.entrypoint.has_value();
+  bool no_entrypoint = own_entrypoint && (o.entrypoint->empty() || *o.entrypoint == std::vector<std::string>{""});
+  auto entrypoint = own_entrypoint ? (no_entrypoint ? std::nullopt : o.entrypoint) : cfg.config.entrypoint;
+  auto command = !o.command.empty() ? std::optional(o.command)
+                                    : (own_entrypoint ? std::nullopt : cfg.config.cmd);
+  conf["ConfigEntrypoint"] = entrypoint ? Json(*entrypoint) : Json(nullptr);
+  conf["ConfigCmd"] = command ? Json(*command) : Json(nullptr);
+  Json labels(cfg.config.labels);
   for (const auto& l : req.labels) {
     auto kv = split_once(l, '=');
     labels[kv.first] = kv.second;

@@ -6,6 +6,7 @@
 #include <grp.h>
 #include <linux/openat2.h>
 #include <sched.h>
+#include <signal.h>
 #include <termios.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
@@ -448,6 +449,16 @@ void run_child(const ChildPlan& p, int sync_fd, int err_fd) {
     if (r != 1) ::_exit(125);
     ::close(p.start_gate_fd);
   }
+  // Signals ignored by berth's process (the detached monitor ignores SIGHUP, SIGINT and
+  // SIGPIPE) would stay ignored across execve: the container starts with default dispositions
+  // and nothing blocked, as under Docker.
+  struct sigaction dfl {};
+  dfl.sa_handler = SIG_DFL;
+  for (int s = 1; s < NSIG; ++s)
+    if (s != SIGKILL && s != SIGSTOP) ::sigaction(s, &dfl, nullptr);
+  sigset_t none;
+  sigemptyset(&none);
+  ::sigprocmask(SIG_SETMASK, &none, nullptr);
   // No fd of berth's may reach the container (CVE-2024-21626): all of 3.. close on exec.
   ::syscall(SYS_close_range, 3U, ~0U, 4U /* CLOSE_RANGE_CLOEXEC */);
   // As late as possible: after this only execve runs, so the filter need not allow our syscalls.

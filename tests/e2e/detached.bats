@@ -219,3 +219,11 @@ wait_for() {  # wait_for COMMAND...: retry for up to 5 s
   expect_status 125
   [[ "$output" == *"needs a healthcheck"* ]]
 }
+
+@test "a detached container starts with no signal ignored or blocked (the monitor's SIG_IGN does not leak)" {
+  berth run -d --name sigs colorai/cauchycv_visdom:0.2.7 sleep 1000 >/dev/null
+  run berth exec sigs grep -E '^Sig(Ign|Blk):' /proc/1/status
+  expect_status 0
+  [ "$output" = "$(printf 'SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000')" ]
+  berth rm -f sigs >/dev/null
+}
