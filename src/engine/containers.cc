@@ -104,17 +104,25 @@ bool container_alive(const ContainerRecord& c) {
 
 // `dir` is the container's directory: while its monitor lives, the monitor is about to record
 // how the container ended, and guessing now would race it.
+bool monitor_alive(const ContainerRecord& c, const std::string& dir) {
+  auto m = read_file(path_join(dir, "monitor.pid"));
+  if (!m.ok()) return false;
+  long mpid = std::strtol(m->c_str(), nullptr, 10);
+  auto cmd = read_file("/proc/" + std::to_string(mpid) + "/cmdline");
+  return mpid > 1 && cmd.ok() && cmd->find(c.id) != std::string::npos;
+}
+
 void reconcile_state(ContainerRecord& c, const std::string& dir) {
   if (c.state == "running" && !container_alive(c)) {
-    if (auto m = read_file(path_join(dir, "monitor.pid")); m.ok()) {
-      long mpid = std::strtol(m->c_str(), nullptr, 10);
-      auto cmd = read_file("/proc/" + std::to_string(mpid) + "/cmdline");
-      if (mpid > 1 && cmd.ok() && cmd->find(c.id) != std::string::npos) return;
-    }
+    if (monitor_alive(c, dir)) return;
     c.state = "exited";
     c.exit_code = 255;
     c.finished_at = image::now_nanos();
   }
+  // Between two runs of a restart policy the record says exited and the monitor's marker says
+  // it will start again: Docker's "restarting". A marker whose monitor died means nothing.
+  if (c.state == "exited" && path_exists(path_join(dir, "restarting")) && monitor_alive(c, dir))
+    c.state = "restarting";
 }
 
 volatile sig_atomic_t g_forward_pid = 0;
@@ -540,16 +548,42 @@ Status Engine::delete_container_record(const ContainerRecord& c) {
   return remove_all(container_dir(c.id));
 }
 
+// A container between two runs of its restart policy: the stopped marker tells its monitor not
+// to start it again; then wait (the monitor polls the marker every 50 ms) until it has either
+// given up or started the next run, and return the record as it is then.
+Result<ContainerRecord> Engine::cancel_restart(const ContainerRecord& rec) {
+  ContainerRecord c = rec;
+  if (c.state != "restarting") return c;
+  BERTH_TRY(atomic_write_file(stopped_marker(c.id), ""));
+  for (int i = 0; i < 250 && c.state == "restarting"; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    BERTH_ASSIGN_OR_RETURN(c, find_container(c.id));
+  }
+  return c;
+}
+
 Status Engine::remove_container(std::string_view name_or_id, bool force, bool remove_volumes) {
   BERTH_ASSIGN_OR_RETURN(auto c, find_container(name_or_id));
+  if (c.state == "restarting") {
+    if (!force)
+      return conflict("cannot remove container \"/" + c.name +
+                      "\": container is restarting: stop the container before removing or "
+                      "force remove");
+    BERTH_ASSIGN_OR_RETURN(c, cancel_restart(c));
+  }
   if (c.state == "running") {
     if (!force)
       return conflict("cannot remove container \"/" + c.name +
                       "\": container is running: stop the container before removing or force "
                       "remove");
-    ::kill(c.pid, SIGKILL);
+    // The marker first: its monitor must not start it again, nor write into its directory.
+    (void)atomic_write_file(stopped_marker(c.id), "");
+    if (c.pid > 0) ::kill(c.pid, SIGKILL);  // never kill(0): that is our own process group
     thaw_if_paused(c);
-    for (int i = 0; i < 100 && ::kill(c.pid, 0) == 0; ++i)
+    for (int i = 0; i < 100 && c.pid > 0 && ::kill(c.pid, 0) == 0; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    // Then let the monitor record the end and exit before its directory goes.
+    for (int i = 0; i < 150 && monitor_alive(c, container_dir(c.id)); ++i)
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   BERTH_TRY(delete_container_record(c));
@@ -560,7 +594,7 @@ Status Engine::remove_container(std::string_view name_or_id, bool force, bool re
 
 Status Engine::kill_container(std::string_view name_or_id, int sig) {
   BERTH_ASSIGN_OR_RETURN(auto c, find_container(name_or_id));
-  if (c.state != "running")
+  if (c.state != "running" || c.pid <= 0)
     return conflict("cannot kill container: " + std::string(name_or_id) + ": container " +
                     c.id + " is not running");
   BERTH_TRY(atomic_write_file(stopped_marker(c.id), ""));
@@ -573,7 +607,8 @@ Status Engine::stop_container(std::string_view name_or_id, std::optional<int> ti
   BERTH_ASSIGN_OR_RETURN(auto c, find_container(name_or_id));
   // First the marker: a monitor between two restarts must not start the container again.
   BERTH_TRY(atomic_write_file(stopped_marker(c.id), ""));
-  if (c.state != "running") return {};  // Docker: stopping a stopped container succeeds
+  BERTH_ASSIGN_OR_RETURN(c, cancel_restart(c));
+  if (c.state != "running" || c.pid <= 0) return {};  // Docker: stopping a stopped one succeeds
   Json conf = Json::parse(c.config, nullptr, false);
   int sig = SIGTERM;
   int timeout = timeout_s.value_or(10);
@@ -605,7 +640,7 @@ Result<std::vector<std::string>> Engine::prune_containers() {
   BERTH_ASSIGN_OR_RETURN(auto all, list_containers());
   std::vector<std::string> out;
   for (const auto& c : all) {
-    if (c.state == "running") continue;
+    if (c.state == "running" || c.state == "restarting") continue;
     BERTH_TRY(delete_container_record(c));
     out.push_back(c.id);
   }

@@ -184,6 +184,9 @@ std::string status_text(const engine::ContainerRecord& c, int64_t now_s, bool pa
     return s;
   }
   if (c.state == "created") return "Created";
+  if (c.state == "restarting")  // Docker: "Restarting (137) 2 seconds ago"
+    return "Restarting (" + std::to_string(c.exit_code) + ") " +
+           format::time_ago(c.finished_at / 1000000000, now_s);
   if (c.state == "exited")
     return "Exited (" + std::to_string(c.exit_code) + ") " +
            format::time_ago(c.finished_at / 1000000000, now_s);
