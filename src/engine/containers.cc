@@ -439,6 +439,10 @@ Result<Engine::Started> Engine::start_process(ContainerRecord& c, const StdioFds
   c.state = "running";
   c.pid = st.proc.pid;
   c.started_at = image::now_nanos();
+  // A new run: as Docker, nothing of how the last one ended while this one runs (FinishedAt
+  // stays until this one ends, as Docker's does).
+  c.exit_code = 0;
+  c.oom_killed = false;
   c.error.clear();
   BERTH_TRY(save_container_state(c));
   return st;

@@ -187,6 +187,26 @@ wait_for() {  # wait_for COMMAND...: retry for up to 5 s
   berth rm att >/dev/null
 }
 
+@test "a started container reports ExitCode 0 while it runs: start and a restart policy reset how the last run ended" {
+  # First run: exits 3 and leaves /tmp/ran; the next run sees it and keeps running.
+  local cmd='test -f /tmp/ran && exec sleep 1000; touch /tmp/ran; exit 3'
+  berth run -d --name again busybox sh -c "$cmd" >/dev/null
+  inspect_is() { [ "$(berth inspect --format "$2" "$1")" = "$3" ]; }
+  wait_for inspect_is again '{{.State.Status}} {{.State.ExitCode}}' "exited 3"
+  finished=$(berth inspect --format '{{.State.FinishedAt}}' again)
+  berth start again >/dev/null
+  run berth inspect --format '{{.State.Status}} {{.State.ExitCode}} {{.State.OOMKilled}} [{{.State.Error}}] {{.State.FinishedAt}}' again
+  [ "$output" = "running 0 false [] $finished" ]
+  run berth ps --filter name=again --format '{{.Status}}'
+  [[ "$output" == Up* ]]
+  berth rm -f again >/dev/null
+  berth run -d --name again2 --restart on-failure:1 busybox sh -c "$cmd" >/dev/null
+  wait_for inspect_is again2 '{{.RestartCount}} {{.State.Status}}' "1 running"
+  run berth inspect --format '{{.RestartCount}} {{.State.Status}} {{.State.ExitCode}}' again2
+  [ "$output" = "1 running 0" ]
+  berth rm -f again2 >/dev/null
+}
+
 @test "restart policy: between two runs inspect and ps say restarting; rm refuses it; stop cancels the restart" {
   berth run -d --name rs --restart always busybox sh -c 'exit 3' >/dev/null
   # Docker's backoff doubles from 100 ms: after 4 restarts the gaps last 1.6 s and more. Each
