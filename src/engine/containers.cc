@@ -165,15 +165,12 @@ Result<ContainerRecord> Engine::create_container(const RunRequest& req) {
   ContainerRecord c;
   c.id = random_hex(32);
   c.name = req.name.empty() ? random_name(c.id) : req.name;
+  if (c.name.size() > 1 && c.name[0] == '/') c.name = c.name.substr(1);  // Docker's "/name"
   static const std::regex kName("[a-zA-Z0-9][a-zA-Z0-9_.-]+");
   if (!std::regex_match(c.name, kName))
     return invalid_argument("Invalid container name (" + c.name +
                             "), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed");
-  if (auto other = find_container(c.name); other.ok() && other->name == c.name)
-    return conflict("Conflict. The container name \"/" + c.name +
-                    "\" is already in use by container \"" + other->id +
-                    "\". You have to remove (or rename) that container to be able to reuse that "
-                    "name.");
+  BERTH_TRY(check_name_free(c.name));
   c.image_id = img->id;
   c.image_ref = req.image;
   c.top_layer = img->top_layer;
@@ -332,12 +329,19 @@ Result<ContainerRecord> Engine::create_container(const RunRequest& req) {
   c.config = conf.dump();
 
   BERTH_ASSIGN_OR_RETURN(auto tx, store_->db().begin());
-  BERTH_TRY(store_->db().run(
+  // The name's unique index is the atomic check: of two creates racing for one name, the
+  // second's INSERT fails, and says so in Docker's words.
+  auto inserted = store_->db().run(
       "INSERT INTO containers(id, name, image_id, image_ref, top_layer, created, config, state) "
       "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
       c.id, c.name, c.image_id, c.image_ref,
       c.top_layer.empty() ? std::optional<std::string>() : std::optional<std::string>(c.top_layer),
-      c.created, c.config, c.state));
+      c.created, c.config, c.state);
+  if (!inserted.ok() && inserted.error().code() == Code::kAlreadyExists) {
+    (void)tx.rollback();
+    BERTH_TRY(check_name_free(c.name));
+  }
+  BERTH_TRY(std::move(inserted));
   if (!c.top_layer.empty()) BERTH_TRY(store_->layers().acquire(c.top_layer));
   BERTH_TRY(tx.commit());
   committed = true;
@@ -515,12 +519,37 @@ Result<std::vector<ContainerRecord>> Engine::list_containers() {
   return out;
 }
 
+// One row by its primary key or its unique name, without reading the others.
+static Result<std::optional<ContainerRecord>> container_where(metadata::Db& db, const char* column,
+                                                              const std::string& value) {
+  BERTH_ASSIGN_OR_RETURN(auto st, db.query(std::string(kSelect) + " WHERE " + column + " = ?1",
+                                           value));
+  BERTH_ASSIGN_OR_RETURN(bool row, st.step());
+  if (!row) return std::optional<ContainerRecord>();
+  return std::optional<ContainerRecord>(read_row(st));
+}
+
+Status Engine::check_name_free(const std::string& name, std::string_view prefix) {
+  BERTH_ASSIGN_OR_RETURN(auto other, container_where(store_->db(), "name", name));
+  if (!other) return {};
+  return conflict(std::string(prefix) + "Conflict. The container name \"/" + name +
+                  "\" is already in use by container \"" + other->id +
+                  "\". You have to remove (or rename) that container to be able to reuse that "
+                  "name.");
+}
+
 Result<ContainerRecord> Engine::find_container(std::string_view name_or_id) {
   std::string s(name_or_id);
   if (!s.empty() && s[0] == '/') s = s.substr(1);
+  // Docker's order: a full id, then a name, then an id prefix.
+  for (const char* column : {"id", "name"}) {
+    BERTH_ASSIGN_OR_RETURN(auto hit, container_where(store_->db(), column, s));
+    if (hit) {
+      reconcile_state(*hit, container_dir(hit->id));
+      return std::move(*hit);
+    }
+  }
   BERTH_ASSIGN_OR_RETURN(auto all, list_containers());
-  for (auto& c : all)
-    if (c.id == s || c.name == s) return c;
   std::vector<ContainerRecord*> hits;
   if (image::could_be_id_prefix(s))
     for (auto& c : all)
