@@ -21,6 +21,7 @@
 #include "engine/engine.h"
 #include "engine/external_runtime.h"
 #include "engine/logs.h"
+#include "engine/ns_join.h"
 #include "engine/terminal.h"
 #include "engine/network.h"
 #include "format/units.h"
@@ -270,6 +271,8 @@ Result<ContainerRecord> Engine::create_container(const RunRequest& req) {
   conf["CpusetCpus"] = o.cpuset_cpus;
   conf["AutoRemove"] = req.remove;
   conf["NetworkMode"] = net["Mode"];
+  BERTH_ASSIGN_OR_RETURN(conf["IpcMode"], resolve_namespace_mode(*this, "ipc", req.ipc_mode));
+  BERTH_ASSIGN_OR_RETURN(conf["PidMode"], resolve_namespace_mode(*this, "pid", req.pid_mode));
   conf["Net"] = net;
   conf["Privileged"] = o.privileged;
   conf["ReadonlyRootfs"] = o.read_only;
@@ -424,6 +427,11 @@ Result<Engine::Started> Engine::start_process(ContainerRecord& c, const StdioFds
     return std::move(net).error();
   }
   st.net = std::move(*net);
+  if (auto joined = join_container_namespaces(*this, c, spec); !joined.ok()) {  // ns_join.h
+    (void)st.cgroup->destroy();
+    (void)detach_container_network(*this, c.id);
+    return std::move(joined).error();
+  }
   lo.stdin_fd = stdio.in;
   lo.stdout_fd = stdio.out;
   lo.stderr_fd = stdio.err;

@@ -68,3 +68,45 @@ conflict_msg() {  # conflict_msg NAME ID
   berth rm race >/dev/null
 }
 
+
+@test "--pid container:A: a process in B sees A's processes; --ipc container:A shares A's IPC namespace" {
+  berth run -d --name nsa busybox sleep 1000 >/dev/null
+  # B's ps lists A's sleep (and B's own ps), in A's pid namespace.
+  run berth run --rm --pid container:nsa busybox ps -o pid,args
+  expect_status 0
+  [[ "$output" == *"sleep 1000"* ]]
+  run berth run --rm --pid container:nsa busybox readlink /proc/self/ns/pid
+  [ "$output" = "$(berth exec nsa readlink /proc/self/ns/pid)" ]
+  # Without it B has a pid namespace of its own.
+  run berth run --rm busybox ps -o args
+  [[ "$output" != *"sleep 1000"* ]]
+  # IPC: the same namespace, so the same SysV objects (/proc/sysvipc lists them).
+  a_ipc=$(berth exec nsa readlink /proc/self/ns/ipc)
+  run berth run --rm --ipc container:nsa busybox readlink /proc/self/ns/ipc
+  expect_status 0
+  [ "$output" = "$a_ipc" ]
+  run berth run --rm busybox readlink /proc/self/ns/ipc
+  [ "$output" != "$a_ipc" ]
+  # By id, too.
+  id=$(berth inspect --format '{{.Id}}' nsa)
+  run berth run --rm --ipc "container:${id:0:12}" busybox readlink /proc/self/ns/ipc
+  [ "$output" = "$a_ipc" ]
+  berth rm -f nsa >/dev/null
+}
+
+@test "--ipc/--pid container:X: Docker's errors for a missing or stopped container" {
+  run berth run --rm --pid container:nosuch busybox true
+  expect_status 125
+  [[ "$output" == *"No such container: nosuch"* ]]
+  berth create --name stopped busybox true >/dev/null
+  run berth run --rm --ipc container:stopped busybox true
+  expect_status 125
+  [[ "$output" == *"container "*" is not running"* ]]
+  run berth run --rm --pid container:stopped busybox true
+  expect_status 125
+  [[ "$output" == *"is not running"* ]]
+  run berth run --rm --uts container:stopped busybox true
+  expect_status 125
+  [[ "$output" == *'invalid uts mode "container:stopped"'* ]]
+  berth rm stopped >/dev/null
+}

@@ -91,14 +91,18 @@ Status fill_options(RunFlags& f) {
     labels.insert(labels.end(), kv.begin(), kv.end());
   }
   f.req.labels.insert(f.req.labels.begin(), labels.begin(), labels.end());
-  auto ns_flag = [](const std::string& flag, const std::string& v, bool* host) -> Status {
+  auto ns_flag = [&](const std::string& flag, const std::string& v, bool* host) -> Status {
     if (v.empty() || v == "private" || (flag == "--ipc" && (v == "shareable" || v == "none"))) return {};
+    if (flag != "--uts" && v.rfind("container:", 0) == 0 && v.size() > 10) {  // engine/ns_join.h
+      (flag == "--ipc" ? f.req.ipc_mode : f.req.pid_mode) = v;
+      return {};
+    }
     if (v == "host") {
       *host = true;
       return {};
     }
-    return invalid_argument("invalid " + flag.substr(2) + " mode \"" + v +
-                            "\" (berth supports host and private)");
+    return invalid_argument("invalid " + flag.substr(2) + " mode \"" + v + "\" (berth supports host" +
+                            (flag == "--uts" ? "" : ", container:<name|id>") + " and private)");
   };
   BERTH_TRY(ns_flag("--ipc", f.ipc, &o.host_ipc));
   BERTH_TRY(ns_flag("--pid", f.pid, &o.host_pid));
