@@ -34,6 +34,7 @@ struct RunRequest {
   bool interactive = false;          // -i: pass stdin through
   std::vector<std::string> labels;   // -l k=v
   std::string network = "bridge";    // bridge|host|none|container:<x>|<user network>
+  std::string ipc_mode, pid_mode;    // --ipc/--pid container:<x> (engine/ns_join.h)
   // Networking (engine/network.h): -p, -P, --expose, --network-alias, --add-host, --dns*,
   // --mac-address, --ip.
   std::vector<std::string> publish, expose, aliases, add_hosts, dns, dns_search, dns_options;

@@ -246,17 +246,12 @@ Status Engine::rename_container(std::string_view name, const std::string& new_na
   std::string n = new_name[0] == '/' ? new_name.substr(1) : new_name;
   if (n == c.name)
     return invalid_argument("Renaming a container with the same name as its current name");
+  BERTH_TRY(check_name_free(n, "Error when allocating new name: "));
+  // The unique index on name decides a race with a create or rename taking it meanwhile.
   auto st = store_->db().run("UPDATE containers SET name = ?2 WHERE id = ?1", c.id, n);
-  if (!st.ok()) {
-    // The unique index on name: another container has it.
-    if (auto other = find_container(n); other.ok() && other->name == n)
-      return conflict("Error when allocating new name: Conflict. The container name \"/" + n +
-                      "\" is already in use by container \"" + other->id +
-                      "\". You have to remove (or rename) that container to be able to reuse "
-                      "that name.");
-    return st;
-  }
-  return ok_status();
+  if (!st.ok() && st.error().code() == Code::kAlreadyExists)
+    BERTH_TRY(check_name_free(n, "Error when allocating new name: "));
+  return st;
 }
 
 }  // namespace berth::engine

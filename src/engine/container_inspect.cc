@@ -28,9 +28,10 @@ Result<Json> Engine::inspect_container(std::string_view name_or_id) {
   auto frozen = is_paused(c);
   bool paused = frozen.ok() && *frozen;
   j["State"] = {{"Status", paused ? "paused" : c.state},
-                {"Running", c.state == "running"},
+                // Docker: a container between two runs of its restart policy is still Running.
+                {"Running", c.state == "running" || c.state == "restarting"},
                 {"Paused", paused},
-                {"Restarting", false},
+                {"Restarting", c.state == "restarting"},
                 {"OOMKilled", c.oom_killed},
                 {"Dead", c.state == "dead"},
                 {"Pid", c.state == "running" ? c.pid : 0},

@@ -22,6 +22,7 @@
 #include "engine/external_runtime.h"
 #include "engine/gpu.h"
 #include "engine/logs.h"
+#include "engine/ns_join.h"
 #include "engine/terminal.h"
 #include "engine/network.h"
 #include "format/units.h"
@@ -105,17 +106,25 @@ bool container_alive(const ContainerRecord& c) {
 
 // `dir` is the container's directory: while its monitor lives, the monitor is about to record
 // how the container ended, and guessing now would race it.
+bool monitor_alive(const ContainerRecord& c, const std::string& dir) {
+  auto m = read_file(path_join(dir, "monitor.pid"));
+  if (!m.ok()) return false;
+  long mpid = std::strtol(m->c_str(), nullptr, 10);
+  auto cmd = read_file("/proc/" + std::to_string(mpid) + "/cmdline");
+  return mpid > 1 && cmd.ok() && cmd->find(c.id) != std::string::npos;
+}
+
 void reconcile_state(ContainerRecord& c, const std::string& dir) {
   if (c.state == "running" && !container_alive(c)) {
-    if (auto m = read_file(path_join(dir, "monitor.pid")); m.ok()) {
-      long mpid = std::strtol(m->c_str(), nullptr, 10);
-      auto cmd = read_file("/proc/" + std::to_string(mpid) + "/cmdline");
-      if (mpid > 1 && cmd.ok() && cmd->find(c.id) != std::string::npos) return;
-    }
+    if (monitor_alive(c, dir)) return;
     c.state = "exited";
     c.exit_code = 255;
     c.finished_at = image::now_nanos();
   }
+  // Between two runs of a restart policy the record says exited and the monitor's marker says
+  // it will start again: Docker's "restarting". A marker whose monitor died means nothing.
+  if (c.state == "exited" && path_exists(path_join(dir, "restarting")) && monitor_alive(c, dir))
+    c.state = "restarting";
 }
 
 volatile sig_atomic_t g_forward_pid = 0;
@@ -158,6 +167,7 @@ Result<ContainerRecord> Engine::create_container(const RunRequest& req) {
   ContainerRecord c;
   c.id = random_hex(32);
   c.name = req.name.empty() ? random_name(c.id) : req.name;
+  if (c.name.size() > 1 && c.name[0] == '/') c.name = c.name.substr(1);  // Docker's "/name"
   // Only 256 generated names exist: on a clash pick again, then add digits as Docker does, so
   // creating many unnamed containers never fails with a name conflict.
   for (int retry = 1; req.name.empty() && retry <= 20; ++retry) {
@@ -170,11 +180,7 @@ Result<ContainerRecord> Engine::create_container(const RunRequest& req) {
   if (!std::regex_match(c.name, kName))
     return invalid_argument("Invalid container name (" + c.name +
                             "), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed");
-  if (auto other = find_container(c.name); other.ok() && other->name == c.name)
-    return conflict("Conflict. The container name \"/" + c.name +
-                    "\" is already in use by container \"" + other->id +
-                    "\". You have to remove (or rename) that container to be able to reuse that "
-                    "name.");
+  BERTH_TRY(check_name_free(c.name));
   c.image_id = img->id;
   c.image_ref = req.image;
   c.top_layer = img->top_layer;
@@ -291,6 +297,8 @@ Result<ContainerRecord> Engine::create_container(const RunRequest& req) {
   conf["CpusetCpus"] = o.cpuset_cpus;
   conf["AutoRemove"] = req.remove;
   conf["NetworkMode"] = net["Mode"];
+  BERTH_ASSIGN_OR_RETURN(conf["IpcMode"], resolve_namespace_mode(*this, "ipc", req.ipc_mode));
+  BERTH_ASSIGN_OR_RETURN(conf["PidMode"], resolve_namespace_mode(*this, "pid", req.pid_mode));
   conf["Net"] = net;
   conf["Privileged"] = o.privileged;
   conf["ReadonlyRootfs"] = o.read_only;
@@ -353,12 +361,19 @@ Result<ContainerRecord> Engine::create_container(const RunRequest& req) {
   c.config = conf.dump();
 
   BERTH_ASSIGN_OR_RETURN(auto tx, store_->db().begin());
-  BERTH_TRY(store_->db().run(
+  // The name's unique index is the atomic check: of two creates racing for one name, the
+  // second's INSERT fails, and says so in Docker's words.
+  auto inserted = store_->db().run(
       "INSERT INTO containers(id, name, image_id, image_ref, top_layer, created, config, state) "
       "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
       c.id, c.name, c.image_id, c.image_ref,
       c.top_layer.empty() ? std::optional<std::string>() : std::optional<std::string>(c.top_layer),
-      c.created, c.config, c.state));
+      c.created, c.config, c.state);
+  if (!inserted.ok() && inserted.error().code() == Code::kAlreadyExists) {
+    (void)tx.rollback();
+    BERTH_TRY(check_name_free(c.name));
+  }
+  BERTH_TRY(std::move(inserted));
   if (!c.top_layer.empty()) BERTH_TRY(store_->layers().acquire(c.top_layer));
   BERTH_TRY(tx.commit());
   committed = true;
@@ -441,6 +456,11 @@ Result<Engine::Started> Engine::start_process(ContainerRecord& c, const StdioFds
     return std::move(net).error();
   }
   st.net = std::move(*net);
+  if (auto joined = join_container_namespaces(*this, c, spec); !joined.ok()) {  // ns_join.h
+    (void)st.cgroup->destroy();
+    (void)detach_container_network(*this, c.id);
+    return std::move(joined).error();
+  }
   lo.stdin_fd = stdio.in;
   lo.stdout_fd = stdio.out;
   lo.stderr_fd = stdio.err;
@@ -460,6 +480,10 @@ Result<Engine::Started> Engine::start_process(ContainerRecord& c, const StdioFds
   c.state = "running";
   c.pid = st.proc.pid;
   c.started_at = image::now_nanos();
+  // A new run: as Docker, nothing of how the last one ended while this one runs (FinishedAt
+  // stays until this one ends, as Docker's does).
+  c.exit_code = 0;
+  c.oom_killed = false;
   c.error.clear();
   BERTH_TRY(save_container_state(c));
   return st;
@@ -532,12 +556,37 @@ Result<std::vector<ContainerRecord>> Engine::list_containers() {
   return out;
 }
 
+// One row by its primary key or its unique name, without reading the others.
+static Result<std::optional<ContainerRecord>> container_where(metadata::Db& db, const char* column,
+                                                              const std::string& value) {
+  BERTH_ASSIGN_OR_RETURN(auto st, db.query(std::string(kSelect) + " WHERE " + column + " = ?1",
+                                           value));
+  BERTH_ASSIGN_OR_RETURN(bool row, st.step());
+  if (!row) return std::optional<ContainerRecord>();
+  return std::optional<ContainerRecord>(read_row(st));
+}
+
+Status Engine::check_name_free(const std::string& name, std::string_view prefix) {
+  BERTH_ASSIGN_OR_RETURN(auto other, container_where(store_->db(), "name", name));
+  if (!other) return {};
+  return conflict(std::string(prefix) + "Conflict. The container name \"/" + name +
+                  "\" is already in use by container \"" + other->id +
+                  "\". You have to remove (or rename) that container to be able to reuse that "
+                  "name.");
+}
+
 Result<ContainerRecord> Engine::find_container(std::string_view name_or_id) {
   std::string s(name_or_id);
   if (!s.empty() && s[0] == '/') s = s.substr(1);
+  // Docker's order: a full id, then a name, then an id prefix.
+  for (const char* column : {"id", "name"}) {
+    BERTH_ASSIGN_OR_RETURN(auto hit, container_where(store_->db(), column, s));
+    if (hit) {
+      reconcile_state(*hit, container_dir(hit->id));
+      return std::move(*hit);
+    }
+  }
   BERTH_ASSIGN_OR_RETURN(auto all, list_containers());
-  for (auto& c : all)
-    if (c.id == s || c.name == s) return c;
   std::vector<ContainerRecord*> hits;
   if (image::could_be_id_prefix(s))
     for (auto& c : all)
@@ -569,16 +618,42 @@ Status Engine::delete_container_record(const ContainerRecord& c) {
   return remove_all(container_dir(c.id));
 }
 
+// A container between two runs of its restart policy: the stopped marker tells its monitor not
+// to start it again; then wait (the monitor polls the marker every 50 ms) until it has either
+// given up or started the next run, and return the record as it is then.
+Result<ContainerRecord> Engine::cancel_restart(const ContainerRecord& rec) {
+  ContainerRecord c = rec;
+  if (c.state != "restarting") return c;
+  BERTH_TRY(atomic_write_file(stopped_marker(c.id), ""));
+  for (int i = 0; i < 250 && c.state == "restarting"; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    BERTH_ASSIGN_OR_RETURN(c, find_container(c.id));
+  }
+  return c;
+}
+
 Status Engine::remove_container(std::string_view name_or_id, bool force, bool remove_volumes) {
   BERTH_ASSIGN_OR_RETURN(auto c, find_container(name_or_id));
+  if (c.state == "restarting") {
+    if (!force)
+      return conflict("cannot remove container \"/" + c.name +
+                      "\": container is restarting: stop the container before removing or "
+                      "force remove");
+    BERTH_ASSIGN_OR_RETURN(c, cancel_restart(c));
+  }
   if (c.state == "running") {
     if (!force)
       return conflict("cannot remove container \"/" + c.name +
                       "\": container is running: stop the container before removing or force "
                       "remove");
-    ::kill(c.pid, SIGKILL);
+    // The marker first: its monitor must not start it again, nor write into its directory.
+    (void)atomic_write_file(stopped_marker(c.id), "");
+    if (c.pid > 0) ::kill(c.pid, SIGKILL);  // never kill(0): that is our own process group
     thaw_if_paused(c);
-    for (int i = 0; i < 100 && ::kill(c.pid, 0) == 0; ++i)
+    for (int i = 0; i < 100 && c.pid > 0 && ::kill(c.pid, 0) == 0; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    // Then let the monitor record the end and exit before its directory goes.
+    for (int i = 0; i < 150 && monitor_alive(c, container_dir(c.id)); ++i)
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   BERTH_TRY(delete_container_record(c));
@@ -589,7 +664,7 @@ Status Engine::remove_container(std::string_view name_or_id, bool force, bool re
 
 Status Engine::kill_container(std::string_view name_or_id, int sig) {
   BERTH_ASSIGN_OR_RETURN(auto c, find_container(name_or_id));
-  if (c.state != "running")
+  if (c.state != "running" || c.pid <= 0)
     return conflict("cannot kill container: " + std::string(name_or_id) + ": container " +
                     c.id + " is not running");
   BERTH_TRY(atomic_write_file(stopped_marker(c.id), ""));
@@ -602,7 +677,8 @@ Status Engine::stop_container(std::string_view name_or_id, std::optional<int> ti
   BERTH_ASSIGN_OR_RETURN(auto c, find_container(name_or_id));
   // First the marker: a monitor between two restarts must not start the container again.
   BERTH_TRY(atomic_write_file(stopped_marker(c.id), ""));
-  if (c.state != "running") return {};  // Docker: stopping a stopped container succeeds
+  BERTH_ASSIGN_OR_RETURN(c, cancel_restart(c));
+  if (c.state != "running" || c.pid <= 0) return {};  // Docker: stopping a stopped one succeeds
   Json conf = Json::parse(c.config, nullptr, false);
   int sig = SIGTERM;
   int timeout = timeout_s.value_or(10);
@@ -634,7 +710,7 @@ Result<std::vector<std::string>> Engine::prune_containers() {
   BERTH_ASSIGN_OR_RETURN(auto all, list_containers());
   std::vector<std::string> out;
   for (const auto& c : all) {
-    if (c.state == "running") continue;
+    if (c.state == "running" || c.state == "restarting") continue;
     BERTH_TRY(delete_container_record(c));
     out.push_back(c.id);
   }

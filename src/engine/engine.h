@@ -239,6 +239,11 @@ class Engine {
   };
   Result<Started> start_process(ContainerRecord& c, const StdioFds& stdio);
   Result<int> finish_process(ContainerRecord& c, Started& st);
+  // stop/rm -f of a container between two restarts (containers.cc).
+  Result<ContainerRecord> cancel_restart(const ContainerRecord& c);
+  // Docker's Conflict error (after `prefix`) when a container has `name`, through the name's
+  // unique index (containers.cc).
+  Status check_name_free(const std::string& name, std::string_view prefix = "");
   Status save_container_state(const ContainerRecord& c);
   void thaw_if_paused(const ContainerRecord& c);
   Result<std::string> find_init_binary();

@@ -5,6 +5,8 @@
 #include <malloc.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -41,7 +43,8 @@ std::string Engine::container_log_path(const std::string& id) const {
 }
 
 Status Engine::start_detached(const ContainerRecord& c) {
-  if (c.state == "running") return {};  // Docker: starting a running container is a no-op
+  // Docker: starting a running container is a no-op; so is one its monitor is about to restart.
+  if (c.state == "running" || c.state == "restarting") return {};
   int ready[2];
   if (::pipe2(ready, O_CLOEXEC) < 0) return sys_error("pipe");
   UniqueFd ready_r(ready[0]), ready_w(ready[1]);
@@ -52,7 +55,11 @@ Status Engine::start_detached(const ContainerRecord& c) {
     ::setsid();
     int null = ::open("/dev/null", O_RDWR);
     for (int i = 0; i < 3; ++i) ::dup2(null, i);
-    ::dup2(ready[1], 3);
+    if (ready[1] == 3) ::fcntl(3, F_SETFD, 0);  // dup2 onto itself would keep FD_CLOEXEC
+    else ::dup2(ready[1], 3);
+    // Nothing else of the caller's (a shell's or a test runner's pipes) may live on in the
+    // long-lived monitor.
+    ::syscall(SYS_close_range, 4U, ~0U, 4U /* CLOSE_RANGE_CLOEXEC */);
     const char* argv[] = {"berth",          "--root",   opts_.root.c_str(), "--runroot",
                           opts_.runroot.c_str(), "monitor", c.id.c_str(),      nullptr};
     ::execv("/proc/self/exe", const_cast<char* const*>(argv));
@@ -115,7 +122,7 @@ Result<std::vector<std::string>> Engine::boot() {
   BERTH_ASSIGN_OR_RETURN(auto all, list_containers());  // a stale "running" reads as exited
   std::vector<std::string> started;
   for (const auto& c : all) {
-    if (c.state == "running") continue;
+    if (c.state == "running" || c.state == "restarting") continue;
     Json conf = Json::parse(c.config, nullptr, false);
     if (conf.is_discarded() || !conf.contains("RestartPolicy")) continue;
     std::string policy = conf["RestartPolicy"].value("Name", "no");
@@ -164,6 +171,7 @@ Result<int> Engine::monitor(std::string_view id, int ready_fd) {
   }
   BERTH_ASSIGN_OR_RETURN(UniqueFd null_in, open_file("/dev/null", O_RDWR));
   int restarts = 0;
+  std::string restarting = path_join(container_dir(c.id), "restarting");  // see reconcile_state
   auto delay = std::chrono::milliseconds(100);  // Docker's restart backoff: doubles, up to 1 min
   while (true) {
     UniqueFd out_r, out_w, err_r, err_w;
@@ -180,6 +188,7 @@ Result<int> Engine::monitor(std::string_view id, int ready_fd) {
     }
     auto started_at = std::chrono::steady_clock::now();
     auto st = start_process(c, stdio);
+    ::unlink(restarting.c_str());  // running again (or given up): no longer "restarting"
     if (!st.ok()) {
       report("err " + std::to_string(runtime::exit_code_for(st.error())) + " " +
              st.error().message());
@@ -201,8 +210,15 @@ Result<int> Engine::monitor(std::string_view id, int ready_fd) {
       auto spec_text = read_file(path_join(dir, "config.json"));
       auto spec = spec_text.ok() ? oci::parse_runtime_spec(*spec_text) : Result<oci::RuntimeSpec>(spec_text.error());
       if (spec.ok()) {
+        pid_t monitor_pid = ::getpid();
         health_pid = ::fork();
         if (health_pid == 0) {
+          // Dies with the monitor (the monitor kills it at the end of each run): a probe loop
+          // outliving its run would keep probing, and killing, a container it no longer owns.
+          ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+          if (::getppid() != monitor_pid) ::_exit(0);
+          out_r.reset();  // the log pipes are the monitor's alone
+          err_r.reset();
           run_health_loop(st->proc.pid, *spec, *hs, dir, policy.name == "on-unhealthy");
           ::_exit(0);
         }
@@ -231,29 +247,47 @@ Result<int> Engine::monitor(std::string_view id, int ready_fd) {
       }
       (void)writer->flush();
     }
+    // Marked before the exit goes on record, so that no reader ever sees "exited" for a container
+    // that starts again (rm would remove it under its monitor); unmarked below if it does not.
+    bool may_restart = policy.name != "no" && !path_exists(stopped_marker(c.id)) &&
+                       (policy.max_retries == 0 || restarts < policy.max_retries);
+    if (may_restart) (void)atomic_write_file(restarting, "");
     auto finished = finish_process(c, *st);
     if (health_pid > 0) {
       ::kill(health_pid, SIGKILL);
       while (::waitpid(health_pid, nullptr, 0) < 0 && errno == EINTR) {
       }
     }
+    if (!finished.ok()) ::unlink(restarting.c_str());
     BERTH_ASSIGN_OR_RETURN(int code, std::move(finished));
     bool unhealthy_kill = ::unlink(path_join(dir, "killed-unhealthy").c_str()) == 0;
-    if (path_exists(stopped_marker(c.id)) || !should_restart(policy, code, restarts, unhealthy_kill))
+    if (path_exists(stopped_marker(c.id)) ||
+        !should_restart(policy, code, restarts, unhealthy_kill)) {
+      ::unlink(restarting.c_str());
       return code;
+    }
+    // Until the next start, inspect and ps say "restarting" (Docker's state), not "exited": a
+    // reader that sees the restart count go up must not take the gap for the final exit.
+    if (!may_restart) (void)atomic_write_file(restarting, "");
     // A container that ran for 10 s starts over with the shortest delay, as Docker's does.
     if (std::chrono::steady_clock::now() - started_at > std::chrono::seconds(10))
       delay = std::chrono::milliseconds(100);
     for (auto waited = std::chrono::milliseconds(0); waited < delay;
          waited += std::chrono::milliseconds(50)) {
-      if (path_exists(stopped_marker(c.id))) return code;
+      if (path_exists(stopped_marker(c.id))) {
+        ::unlink(restarting.c_str());
+        return code;
+      }
       ::usleep(50000);
     }
     delay = std::min(delay * 2, std::chrono::milliseconds(60000));
     ++restarts;
     (void)atomic_write_file(path_join(container_dir(c.id), "restart_count"), std::to_string(restarts));
     auto again = find_container(c.id);
-    if (!again.ok()) return code;  // removed meanwhile
+    if (!again.ok() || path_exists(stopped_marker(c.id))) {  // removed or stopped meanwhile
+      ::unlink(restarting.c_str());
+      return code;
+    }
     c = *again;
   }
 }

@@ -3,6 +3,10 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include <sys/stat.h>
+
+#include <ctime>
+#include <filesystem>
 #include <fstream>
 #include <set>
 
@@ -124,6 +128,25 @@ Result<CheckReport> Engine::check(bool repair) {
                              " layers had lost their directory and were dropped");
     BERTH_ASSIGN_OR_RETURN(auto vols, volume_store().clean_temp());
     rep.repaired.insert(rep.repaired.end(), vols.begin(), vols.end());
+  }
+  {
+    // A create killed before its INSERT leaves containers/<id> with no record. Only directories
+    // older than any create still at work (5 minutes) go.
+    BERTH_ASSIGN_OR_RETURN(auto all, list_containers());
+    std::set<std::string> known;
+    for (const auto& c : all) known.insert(c.id);
+    std::error_code ec;
+    int orphans = 0;
+    for (const auto& d : std::filesystem::directory_iterator(path_join(opts_.root, "containers"), ec)) {
+      std::string id = d.path().filename().string();
+      struct stat st;
+      if (known.count(id) || ::lstat(d.path().c_str(), &st) != 0 || !S_ISDIR(st.st_mode) ||
+          st.st_mtime > std::time(nullptr) - 300)
+        continue;
+      if (remove_all(d.path().string()).ok()) ++orphans;
+    }
+    if (orphans)
+      rep.repaired.push_back(std::to_string(orphans) + " container directories without a record removed");
   }
   if (auto net = reconcile_networks(*this, rep); !net.ok())
     rep.problems.push_back("network: " + net.error().message());

@@ -171,6 +171,8 @@ Result<ChildPlan> make_plan(const oci::RuntimeSpec& spec, const LaunchOptions& o
     BERTH_ASSIGN_OR_RETURN(int flag, namespace_flag(ns.type));
     if (ns.path.empty()) {
       p.clone_flags |= flag;
+    } else if (flag == CLONE_NEWPID) {
+      continue;  // joined by the parent around clone (launch())
     } else {
       BERTH_ASSIGN_OR_RETURN(UniqueFd fd, open_file(ns.path, O_RDONLY));
       p.join_ns_fds.push_back(fd.get());
@@ -332,6 +334,14 @@ Result<Launched> launch(const oci::RuntimeSpec& spec, const LaunchOptions& opts)
   if (opts.exec_target > 0) {
     BERTH_ASSIGN_OR_RETURN(join, internal::prepare_exec(opts.exec_target, plan));
   }
+  // A pid namespace to join (--pid container:<x>): setns only changes where our children are
+  // born, so we enter it around clone, as exec does.
+  if (opts.exec_target <= 0 && spec.linux)
+    for (const auto& ns : spec.linux->namespaces)
+      if (ns.type == "pid" && !ns.path.empty()) {
+        BERTH_ASSIGN_OR_RETURN(join.target_pidns, open_file(ns.path, O_RDONLY | O_CLOEXEC));
+        BERTH_ASSIGN_OR_RETURN(join.own_pidns, open_file("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC));
+      }
   plan.start_gate_fd = opts.start_gate_fd;
   for (auto& a : plan.args) plan.argv.push_back(a.data());
   plan.argv.push_back(nullptr);

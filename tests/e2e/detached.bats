@@ -187,6 +187,70 @@ wait_for() {  # wait_for COMMAND...: retry for up to 5 s
   berth rm att >/dev/null
 }
 
+@test "a started container reports ExitCode 0 while it runs: start and a restart policy reset how the last run ended" {
+  # First run: exits 3 and leaves /tmp/ran; the next run sees it and keeps running.
+  local cmd='test -f /tmp/ran && exec sleep 1000; touch /tmp/ran; exit 3'
+  berth run -d --name again busybox sh -c "$cmd" >/dev/null
+  inspect_is() { [ "$(berth inspect --format "$2" "$1")" = "$3" ]; }
+  wait_for inspect_is again '{{.State.Status}} {{.State.ExitCode}}' "exited 3"
+  finished=$(berth inspect --format '{{.State.FinishedAt}}' again)
+  berth start again >/dev/null
+  run berth inspect --format '{{.State.Status}} {{.State.ExitCode}} {{.State.OOMKilled}} [{{.State.Error}}] {{.State.FinishedAt}}' again
+  [ "$output" = "running 0 false [] $finished" ]
+  run berth ps --filter name=again --format '{{.Status}}'
+  [[ "$output" == Up* ]]
+  berth rm -f again >/dev/null
+  berth run -d --name again2 --restart on-failure:1 busybox sh -c "$cmd" >/dev/null
+  wait_for inspect_is again2 '{{.RestartCount}} {{.State.Status}}' "1 running"
+  run berth inspect --format '{{.RestartCount}} {{.State.Status}} {{.State.ExitCode}}' again2
+  [ "$output" = "1 running 0" ]
+  berth rm -f again2 >/dev/null
+}
+
+@test "restart policy: between two runs inspect and ps say restarting; rm refuses it; stop cancels the restart" {
+  berth run -d --name rs --restart always busybox sh -c 'exit 3' >/dev/null
+  # Docker's backoff doubles from 100 ms: after 4 restarts the gaps last 1.6 s and more. Each
+  # check below retries, as a short run may come in between.
+  local fmt='{{.RestartCount}} {{.State.Status}} {{.State.Restarting}} {{.State.Running}} {{.State.ExitCode}} {{.State.Pid}}'
+  for i in $(seq 1 150); do
+    output=$(berth inspect --format "$fmt" rs)
+    [[ "$output" =~ ^([4-9]|[1-9][0-9])\ restarting ]] && break
+    sleep 0.05
+  done
+  [[ "$output" =~ ^[0-9]+\ restarting\ true\ true\ 3\ 0$ ]]
+  for i in $(seq 1 50); do
+    run berth ps --filter name=rs --format '{{.Status}}'
+    [[ "$output" == Restarting* ]] && break
+    sleep 0.05
+  done
+  [[ "$output" =~ ^Restarting\ \(3\)\ .*\ ago$ ]]
+  for i in $(seq 1 50); do
+    run berth rm rs
+    [[ "$output" == *"is restarting"* ]] && break
+    sleep 0.05
+  done
+  expect_status 1
+  [[ "$output" == *'cannot remove container "/rs": container is restarting: stop the container before removing or force remove'* ]]
+  berth stop rs >/dev/null
+  run berth inspect --format '{{.State.Status}} {{.State.Restarting}} {{.State.ExitCode}}' rs
+  [ "$output" = "exited false 3" ]
+  count=$(berth inspect --format '{{.RestartCount}}' rs)
+  sleep 2  # longer than the gap it was in: it must not have started again
+  run berth inspect --format '{{.State.Status}} {{.RestartCount}}' rs
+  [ "$output" = "exited $count" ]
+  berth rm rs >/dev/null
+  # rm -f of a restarting container removes it and its monitor does not bring it back.
+  berth run -d --name rs2 --restart always busybox sh -c 'exit 4' >/dev/null
+  for i in $(seq 1 100); do
+    [ "$(berth inspect --format '{{.State.Status}} {{ge .RestartCount 3}}' rs2)" = "restarting true" ] && break
+    sleep 0.05
+  done
+  berth rm -f rs2 >/dev/null
+  sleep 1
+  run berth ps -a --filter name=rs2 -q
+  [ -z "$output" ]
+}
+
 @test "healthchecks: ps shows (healthy) then (unhealthy); inspect has State.Health; --restart on-unhealthy restarts" {
   berth run -d --name hc --health-cmd 'test -f /tmp/ok' --health-interval 200ms --health-retries 2 \
     colorai/cauchycv_visdom:0.2.7 sh -c 'touch /tmp/ok; sleep 2; rm /tmp/ok; sleep 1000' >/dev/null
@@ -205,15 +269,19 @@ wait_for() {  # wait_for COMMAND...: retry for up to 5 s
   run berth inspect --format '{{.State.Health.FailingStreak}} {{(index .State.Health.Log 0).ExitCode}}' hc
   [[ "$output" =~ ^[2-9]\ [01]$ ]]
   berth rm -f hc >/dev/null
-  # on-unhealthy:1 kills the unhealthy container (137) and starts it again.
+  # on-unhealthy:1 kills the unhealthy container and starts it once more; between the two runs it
+  # is "restarting", so "1 exited" is only the end of the second run.
   berth run -d --name hc2 --restart on-unhealthy:1 --health-cmd 'false' --health-interval 200ms --health-retries 1 \
     colorai/cauchycv_visdom:0.2.7 sleep 1000 >/dev/null
   for i in $(seq 1 200); do
-    [ "$(berth inspect --format '{{.RestartCount}} {{.State.ExitCode}}' hc2)" = "1 137" ] && break
+    [ "$(berth inspect --format '{{.RestartCount}} {{.State.Status}}' hc2)" = "1 exited" ] && break
     sleep 0.1
   done
-  run berth inspect --format '{{.RestartCount}} {{.State.ExitCode}}' hc2
-  [ "$output" = "1 137" ]
+  run berth inspect --format '{{.RestartCount}} {{.State.Status}} {{.State.ExitCode}}' hc2
+  [ "$output" = "1 exited 137" ]
+  # The second run probed afresh (its own Log) and was killed as unhealthy again.
+  run berth inspect --format '{{.State.Health.Status}} {{len .State.Health.Log}}' hc2
+  [ "$output" = "unhealthy 1" ]
   berth rm -f hc2 >/dev/null
   run berth run -d --restart on-unhealthy colorai/cauchycv_visdom:0.2.7 true
   expect_status 125

@@ -88,9 +88,9 @@ teardown() {
   [ "$output" = hidden ]
   run berth run --rm --uts host flagbox:1 hostname
   [ "$output" = "$(hostname)" ]
-  run berth run --rm --ipc container:x flagbox:1 true
+  run berth run --rm --ipc bogus flagbox:1 true
   expect_status 125
-  [[ "$output" == *"invalid ipc mode"* ]]
+  [[ "$output" == *'invalid ipc mode "bogus"'* ]]
 }
 
 @test "top lists the container's processes; stats shows its usage; update changes its limits" {

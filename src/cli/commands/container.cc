@@ -91,14 +91,18 @@ Status fill_options(RunFlags& f) {
     labels.insert(labels.end(), kv.begin(), kv.end());
   }
   f.req.labels.insert(f.req.labels.begin(), labels.begin(), labels.end());
-  auto ns_flag = [](const std::string& flag, const std::string& v, bool* host) -> Status {
+  auto ns_flag = [&](const std::string& flag, const std::string& v, bool* host) -> Status {
     if (v.empty() || v == "private" || (flag == "--ipc" && (v == "shareable" || v == "none"))) return {};
+    if (flag != "--uts" && v.rfind("container:", 0) == 0 && v.size() > 10) {  // engine/ns_join.h
+      (flag == "--ipc" ? f.req.ipc_mode : f.req.pid_mode) = v;
+      return {};
+    }
     if (v == "host") {
       *host = true;
       return {};
     }
-    return invalid_argument("invalid " + flag.substr(2) + " mode \"" + v +
-                            "\" (berth supports host and private)");
+    return invalid_argument("invalid " + flag.substr(2) + " mode \"" + v + "\" (berth supports host" +
+                            (flag == "--uts" ? "" : ", container:<name|id>") + " and private)");
   };
   BERTH_TRY(ns_flag("--ipc", f.ipc, &o.host_ipc));
   BERTH_TRY(ns_flag("--pid", f.pid, &o.host_pid));
@@ -184,6 +188,9 @@ std::string status_text(const engine::ContainerRecord& c, int64_t now_s, bool pa
     return s;
   }
   if (c.state == "created") return "Created";
+  if (c.state == "restarting")  // Docker: "Restarting (137) 2 seconds ago"
+    return "Restarting (" + std::to_string(c.exit_code) + ") " +
+           format::time_ago(c.finished_at / 1000000000, now_s);
   if (c.state == "exited")
     return "Exited (" + std::to_string(c.exit_code) + ") " +
            format::time_ago(c.finished_at / 1000000000, now_s);
