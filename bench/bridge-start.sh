@@ -8,6 +8,7 @@
 # state (/var/lib/cni, /run/netns) is a tmpfs. Nothing of the host's network changes, and nothing
 # is left behind even if the script is killed. No address outside that namespace is used.
 set -euo pipefail
+. "$(dirname "$0")/lib.sh"
 cd "$(dirname "$0")/.."
 if [ -z "${BERTH_BENCH_NETNS:-}" ]; then
   exec env BERTH_BENCH_NETNS=1 unshare -m -n --propagation private bash "$0" "$@"
@@ -28,16 +29,7 @@ for d in /run/netns /var/lib/cni; do
 done
 work=$(mktemp -d /var/tmp/berth-bench-bridge.XXXXXX)
 mkdir -p "$work/podman"
-cat > "$work/podman/containers.conf" <<CONF
-[containers]
-default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]
-[engine]
-runtime = "runc"
-cgroup_manager = "cgroupfs"
-events_logger = "none"
-tmp_dir = "$work/podman/tmp"
-CONF
-export CONTAINERS_CONF="$work/podman/containers.conf"
+podman_conf "$work/podman/containers.conf" "$work/podman/tmp"
 P="podman --root $work/podman/root --runroot $work/podman/run --storage-driver overlay"
 B="$BERTH --root $work/berth --runroot $work/berth/run"
 cleanup() {

@@ -13,6 +13,7 @@
 # --network none anyway): dockerd's and buildah's network set-up cannot touch the host's, and
 # their mounts die with the namespace.
 set -euo pipefail
+. "$(dirname "$0")/lib.sh"
 cd "$(dirname "$0")/.."
 if [ -z "${BERTH_BENCH_NETNS:-}" ]; then
   exec env BERTH_BENCH_NETNS=1 unshare -m -n --propagation private bash "$0" "$@"
@@ -43,16 +44,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-cat > "$work/containers.conf" <<CONF
-[containers]
-default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]
-[engine]
-runtime = "runc"
-cgroup_manager = "cgroupfs"
-events_logger = "none"
-tmp_dir = "$work/podman-tmp"
-CONF
-export CONTAINERS_CONF="$work/containers.conf"
+podman_conf "$work/containers.conf" "$work/podman-tmp"
 
 # The context: FILES files of about SIZE_MB in all, mostly small sources plus a few large blobs.
 tests/fixtures/busybox-rootfs.sh "$work/busybox.tar"

@@ -12,6 +12,7 @@
 # run, so the whole script re-runs itself in a private mount namespace where that mount is gone
 # (see ../shared/PEERS.md); the host's mounts are unchanged, and every engine sees the same view.
 set -euo pipefail
+. "$(dirname "$0")/lib.sh"
 cd "$(dirname "$0")/.."
 if [ -z "${BERTH_BENCH_NS:-}" ] && mountpoint -q /sys/fs/cgroup/unified 2>/dev/null; then
   exec env BERTH_BENCH_NS=1 unshare -m --propagation private \
@@ -28,16 +29,7 @@ done
 
 work=$(mktemp -d /var/tmp/berth-bench-ctr.XXXXXX)
 mkdir -p "$work/podman"
-cat > "$work/podman/containers.conf" <<CONF
-[containers]
-default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]
-[engine]
-runtime = "runc"
-cgroup_manager = "cgroupfs"
-events_logger = "none"
-tmp_dir = "$work/podman/tmp"
-CONF
-export CONTAINERS_CONF="$work/podman/containers.conf"
+podman_conf "$work/podman/containers.conf" "$work/podman/tmp"
 P="podman --root $work/podman/root --runroot $work/podman/run --storage-driver overlay"
 B="$BERTH --root $work/berth --runroot $work/berth/run"
 podman_() { $P "$@"; }

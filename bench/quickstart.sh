@@ -15,6 +15,7 @@
 # time is printed) and is not part of either column.
 # Usage: bench/quickstart.sh   (as root; Debian 12; berth built in build/)
 set -euo pipefail
+. "$(dirname "$0")/lib.sh"
 cd "$(dirname "$0")/.."
 BERTH=${BERTH:-$PWD/build/bin/berth}
 [ -x "$BERTH" ] || { echo "build berth first (cmake --build build --target berth)" >&2; exit 1; }
@@ -26,15 +27,7 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 work=$(mktemp -d /var/tmp/berth-bench-quickstart.XXXXXX)
 export BERTH_ROOT=$work/berth BERTH_RUNROOT=$work/berth/run
 mkdir -p "$work/podman"
-cat > "$work/podman/containers.conf" <<CONF
-[containers]
-default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]
-[engine]
-runtime = "runc"
-cgroup_manager = "cgroupfs"
-events_logger = "none"
-CONF
-export CONTAINERS_CONF=$work/podman/containers.conf
+podman_conf "$work/podman/containers.conf"
 store=(--root "$work/podman/root" --runroot "$work/podman/run" --storage-driver overlay)
 podman_() { podman "${store[@]}" "$@"; }
 buildah_() { buildah "${store[@]}" "$@"; }
