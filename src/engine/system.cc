@@ -14,6 +14,8 @@
 #include "base/log.h"
 #include "engine/build.h"
 #include "engine/engine.h"
+#include "gpu/gpu.h"
+#include "engine/external_runtime.h"
 #include "engine/network.h"
 
 namespace berth::engine {
@@ -209,6 +211,16 @@ Result<Json> Engine::info() {
   j["MemTotal"] = static_cast<uint64_t>(si.totalram) * si.mem_unit;
   j["Name"] = host;
   j["ServerVersion"] = BERTH_VERSION;
+  // Runtimes --runtime takes by name: berth's own, and the runc-compatible ones on PATH.
+  Json runtimes = {{"berth", {{"path", "(built in)"}}}};
+  for (const char* name : {"crun", "runc", "nvidia-container-runtime"}) {
+    auto p = resolve_runtime(name);
+    if (p.ok()) runtimes[name == std::string("nvidia-container-runtime") ? "nvidia" : name] = {{"path", *p}};
+  }
+  if (!runtimes.contains("nvidia")) runtimes["nvidia"] = {{"path", "(built in: --gpus from NVIDIA_VISIBLE_DEVICES)"}};
+  j["Runtimes"] = runtimes;
+  j["DefaultRuntime"] = "berth";
+  j["CDISpecDirs"] = gpu::GpuHost::from_env().cdi_dirs;
   return j;
 }
 

@@ -163,3 +163,13 @@ YAML
   run gpu_run run --rm --runtime nvidia gbox:1 sh -c 'ls /dev | grep -c nvidia'
   [ "$output" = 0 ]
 }
+
+@test "info lists the runtimes --runtime takes and the CDI spec directories, as Docker's does" {
+  run gpu_run info
+  expect_status 0
+  [[ "$output" == *" Default Runtime: berth"* ]]
+  [[ "$output" =~ \ Runtimes:\ berth.*\ nvidia ]]
+  [[ "$output" == *" CDI spec directories:"$'\n'"  $CDI"* ]]
+  run gpu_run info --format '{{json .CDISpecDirs}}'
+  [ "$output" = "[\"$CDI\"]" ]
+}

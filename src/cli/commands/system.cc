@@ -93,6 +93,9 @@ void run_info(Cli& cli, const std::string& fmt) {
   o << " Logging Driver: " << i["LoggingDriver"].get<std::string>() << "\n";
   o << " Cgroup Driver: " << i["CgroupDriver"].get<std::string>() << "\n";
   o << " Cgroup Version: " << i["CgroupVersion"].get<std::string>() << "\n";
+  o << " Runtimes:";
+  for (const auto& [name, _] : i["Runtimes"].items()) o << " " << name;
+  o << "\n Default Runtime: " << i["DefaultRuntime"].get<std::string>() << "\n";
   o << " Kernel Version: " << i["KernelVersion"].get<std::string>() << "\n";
   o << " Operating System: " << i["OperatingSystem"].get<std::string>() << "\n";
   o << " OSType: " << i["OSType"].get<std::string>() << "\n";
@@ -102,6 +105,8 @@ void run_info(Cli& cli, const std::string& fmt) {
   o << " Name: " << i["Name"].get<std::string>() << "\n";
   o << " Docker Root Dir: " << i["DockerRootDir"].get<std::string>() << "\n";
   o << " Debug Mode: " << (cli.global.debug ? "true" : "false") << "\n";
+  o << " CDI spec directories:\n";
+  for (const auto& d : i["CDISpecDirs"]) o << "  " << d.get<std::string>() << "\n";
 }
 
 void run_version(Cli& cli, const std::string& fmt) {
