@@ -70,4 +70,13 @@ std::string random_hex(size_t bytes) {
   return out;
 }
 
+uint64_t stable_hash64(std::string_view s) {
+  uint64_t h = 1469598103934665603ull;
+  for (unsigned char c : s) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  return h;
+}
+
 }  // namespace berth

@@ -20,3 +20,12 @@ TEST(Strings, SplitJoinTrim) {
 
 }  // namespace
 }  // namespace berth
+
+namespace berth {
+TEST(Strings, StableHash64NeverChanges) {
+  // Bridge and nftables names of existing roots are derived from these values.
+  EXPECT_EQ(stable_hash64(""), 1469598103934665603ull);
+  EXPECT_EQ(stable_hash64("a"), 4953267810257967366ull);
+  EXPECT_NE(stable_hash64("/var/lib/berth"), stable_hash64("/var/lib/berth2"));
+}
+}  // namespace berth

@@ -39,11 +39,7 @@ std::string random_hex(size_t n) {
 
 // FNV-1a: a stable short tag for a root path (std::hash is not stable across builds).
 std::string root_tag(const std::string& root) {
-  uint64_t h = 1469598103934665603ull;
-  for (unsigned char c : root) {
-    h ^= c;
-    h *= 1099511628211ull;
-  }
+  uint64_t h = stable_hash64(root);
   char buf[17];
   std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
   return std::string(buf).substr(0, 6);

@@ -619,11 +619,7 @@ Result<CompiledSeccomp> compile_seccomp_cached(const SeccompProfile& resolved) {
   const std::string& dir = cache_dir();
   if (dir.empty()) return compile_seccomp(resolved);
   std::string key = seccomp_cache_key(resolved);
-  uint64_t h = 1469598103934665603ull;  // FNV-1a: a file name only, the key is checked in full
-  for (unsigned char c : key) {
-    h ^= c;
-    h *= 1099511628211ull;
-  }
+  uint64_t h = stable_hash64(key);  // a file name only: the key is checked in full
   char name[32];
   std::snprintf(name, sizeof name, "%016llx.bpf", static_cast<unsigned long long>(h));
   std::string path = path_join(dir, name);

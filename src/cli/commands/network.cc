@@ -12,11 +12,7 @@ namespace {
 
 // host and none are listed as Docker lists them; their ids are stable per root.
 std::string pseudo_id(const std::string& root, const std::string& name) {
-  uint64_t h = 1469598103934665603ull;
-  for (unsigned char c : root + "/" + name) {
-    h ^= c;
-    h *= 1099511628211ull;
-  }
+  uint64_t h = stable_hash64(root + "/" + name);
   char buf[17];
   std::string s;
   for (int i = 0; i < 4; ++i) {
