@@ -281,8 +281,7 @@ Result<ChildPlan> make_plan(const oci::RuntimeSpec& spec, const LaunchOptions& o
   if (opts.seccomp) {
     p.seccomp = opts.seccomp;
   } else if (lx.seccomp) {
-    BERTH_ASSIGN_OR_RETURN(auto profile, from_oci_seccomp(nlohmann::json::parse(lx.seccomp->dump())));
-    BERTH_ASSIGN_OR_RETURN(seccomp_storage, compile_seccomp_cached(profile));
+    BERTH_ASSIGN_OR_RETURN(seccomp_storage, compile_oci_seccomp_cached(lx.seccomp->dump()));
     p.seccomp = &seccomp_storage;
   }
   p.cwd = proc.cwd.empty() ? "/" : proc.cwd;

@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <functional>
 #include <memory>
 
 #include "base/fs.h"
@@ -592,11 +593,16 @@ Result<CompiledSeccomp> compile_seccomp(const SeccompProfile& resolved) {
 
 constexpr std::string_view kCompiledMagic = "BSC1";
 
-std::string seccomp_cache_key(const SeccompProfile& resolved) {
+// The first line of every cache key: a new libseccomp may compile differently.
+static std::string version_line() {
   const scmp_version* v = seccomp_version();
-  std::string key = "berth-seccomp-v1 libseccomp " + std::to_string(v->major) + "." +
-                    std::to_string(v->minor) + "." + std::to_string(v->micro) + "\n";
-  return key + to_oci_seccomp(resolved, {}).dump();
+  return "berth-seccomp-v1 libseccomp " + std::to_string(v->major) + "." +
+         std::to_string(v->minor) + "." + std::to_string(v->micro) + "\n";
+}
+
+
+std::string seccomp_cache_key(const SeccompProfile& resolved) {
+  return version_line() + to_oci_seccomp(resolved, {}).dump();
 }
 
 std::string encode_compiled_seccomp(const CompiledSeccomp& c) {
@@ -615,10 +621,13 @@ std::string& cache_dir() {
 
 void set_seccomp_cache_dir(std::string dir) { cache_dir() = std::move(dir); }
 
-Result<CompiledSeccomp> compile_seccomp_cached(const SeccompProfile& resolved) {
+namespace {
+
+// The cache lookup and fill shared by both entry points: `key` names the program in full,
+// `compile` runs only on a miss.
+Result<CompiledSeccomp> cached(const std::string& key,
+                               const std::function<Result<CompiledSeccomp>()>& compile) {
   const std::string& dir = cache_dir();
-  if (dir.empty()) return compile_seccomp(resolved);
-  std::string key = seccomp_cache_key(resolved);
   uint64_t h = stable_hash64(key);  // a file name only: the key is checked in full
   char name[32];
   std::snprintf(name, sizeof name, "%016llx.bpf", static_cast<unsigned long long>(h));
@@ -631,7 +640,7 @@ Result<CompiledSeccomp> compile_seccomp_cached(const SeccompProfile& resolved) {
       if (c.ok()) return c;
     }
   }
-  BERTH_ASSIGN_OR_RETURN(auto compiled, compile_seccomp(resolved));
+  BERTH_ASSIGN_OR_RETURN(auto compiled, compile());
   std::string out(4, '\0');
   uint32_t len = static_cast<uint32_t>(key.size());
   std::memcpy(out.data(), &len, 4);
@@ -640,6 +649,24 @@ Result<CompiledSeccomp> compile_seccomp_cached(const SeccompProfile& resolved) {
   // A cache that cannot be written only costs the next start a compile.
   if (mkdir_all(dir, 0700).ok()) (void)atomic_write_file(path, out, 0600);
   return compiled;
+}
+
+}  // namespace
+
+Result<CompiledSeccomp> compile_seccomp_cached(const SeccompProfile& resolved) {
+  if (cache_dir().empty()) return compile_seccomp(resolved);
+  return cached(seccomp_cache_key(resolved), [&] { return compile_seccomp(resolved); });
+}
+
+Result<CompiledSeccomp> compile_oci_seccomp_cached(const std::string& oci_json) {
+  auto compile = [&]() -> Result<CompiledSeccomp> {
+    auto j = nlohmann::json::parse(oci_json, nullptr, false);
+    if (j.is_discarded()) return invalid_argument("linux.seccomp is not valid JSON");
+    BERTH_ASSIGN_OR_RETURN(auto profile, from_oci_seccomp(j));
+    return compile_seccomp(profile);
+  };
+  if (cache_dir().empty()) return compile();
+  return cached(version_line() + "oci " + oci_json, compile);
 }
 
 Result<CompiledSeccomp> decode_compiled_seccomp(std::string_view bytes) {

@@ -185,6 +185,9 @@ Result<CompiledSeccomp> decode_compiled_seccomp(std::string_view bytes);
 void set_seccomp_cache_dir(std::string dir);
 // compile_seccomp through that cache: a hit costs one small file read instead of libseccomp.
 Result<CompiledSeccomp> compile_seccomp_cached(const SeccompProfile& resolved);
+// The same for a spec's linux.seccomp text, keyed by the text itself: on a hit (every start but
+// the first) nothing is parsed or converted.
+Result<CompiledSeccomp> compile_oci_seccomp_cached(const std::string& oci_json);
 
 // Loads `c` into the calling thread (seccomp(2), or prctl(PR_SET_SECCOMP) on kernels without it
 // when no flags are asked). Needs no_new_privs or CAP_SYS_ADMIN. Async-signal-safe: no

@@ -352,6 +352,15 @@ TEST(SeccompCompile, CachedCompileKeepsOneFilePerProfileAndSurvivesGarbage) {
   admin.push_back("CAP_SYS_ADMIN");
   ASSERT_TRUE(compile_seccomp_cached(resolve_seccomp(default_seccomp_profile(), admin)).ok());
   EXPECT_EQ(std::distance(fs::directory_iterator(dir), fs::directory_iterator()), 2);
+  // A spec's linux.seccomp text: its own key, the same program as the profile it came from.
+  std::string oci = to_oci_seccomp(default_seccomp_profile(), docker_default_caps()).dump();
+  auto from_text = compile_oci_seccomp_cached(oci);
+  ASSERT_TRUE(from_text.ok()) << from_text.error().message();
+  auto from_text_again = compile_oci_seccomp_cached(oci);
+  ASSERT_TRUE(from_text_again.ok());
+  EXPECT_EQ(from_text_again->prog.size(), from_text->prog.size());
+  EXPECT_EQ(std::distance(fs::directory_iterator(dir), fs::directory_iterator()), 3);
+  EXPECT_FALSE(compile_oci_seccomp_cached("{not json").ok());
   set_seccomp_cache_dir("");
   fs::remove_all(dir);
 }
