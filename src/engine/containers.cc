@@ -28,6 +28,7 @@
 #include "format/units.h"
 #include "runtime/caps.h"
 #include "runtime/cgroup.h"
+#include "runtime/hooks.h"
 #include "runtime/launcher.h"
 #include "runtime/seccomp.h"
 #include "runtime/signals.h"
@@ -257,9 +258,6 @@ Result<ContainerRecord> Engine::create_container(const RunRequest& req) {
   BERTH_ASSIGN_OR_RETURN(auto spec, runtime::build_spec(o));
   BERTH_TRY(apply_container_edits(devs.edits, spec, o.privileged));
   const std::string runtime_name = effective_runtime(req.runtime);
-  if (!devs.edits.hooks.empty() && runtime_name.empty())
-    spdlog::warn("berth's built-in runtime does not run CDI hooks ({} of them); "
-                 "use --runtime runc to have them run", devs.edits.hooks.size());
   std::vector<std::string> user_args = spec.process->args;
   if (req.init) {
     // tini reaps zombies and forwards signals to the command, as Docker's docker-init does.
@@ -456,7 +454,8 @@ Result<Engine::Started> Engine::start_process(ContainerRecord& c, const StdioFds
     return std::move(net).error();
   }
   st.net = std::move(*net);
-  if (auto joined = join_container_namespaces(*this, c, spec); !joined.ok()) {  // ns_join.h
+  UniqueFd shared_shm;  // --ipc container:<x>: x's /dev/shm
+  if (auto joined = join_container_namespaces(*this, c, spec, &shared_shm); !joined.ok()) {  // ns_join.h
     (void)st.cgroup->destroy();
     (void)detach_container_network(*this, c.id);
     return std::move(joined).error();
@@ -464,6 +463,9 @@ Result<Engine::Started> Engine::start_process(ContainerRecord& c, const StdioFds
   lo.stdin_fd = stdio.in;
   lo.stdout_fd = stdio.out;
   lo.stderr_fd = stdio.err;
+  lo.shm_mount_fd = shared_shm.get();
+  lo.hook_id = c.id;  // the state the spec's hooks (CDI's among them) read
+  lo.hook_bundle = dir;
   auto ext = external_runtime_of(*this, c);  // --runtime (external_runtime.h)
   auto launched = ext ? launch_external(*ext, spec, lo) : runtime::launch(spec, lo);
   if (!launched.ok()) {
@@ -477,6 +479,8 @@ Result<Engine::Started> Engine::start_process(ContainerRecord& c, const StdioFds
     return std::move(launched).error();
   }
   st.proc = std::move(*launched);
+  if (!st.proc.hook_warning.empty())
+    spdlog::warn("container {}: {}", c.id.substr(0, 12), st.proc.hook_warning);
   c.state = "running";
   c.pid = st.proc.pid;
   c.started_at = image::now_nanos();
@@ -489,15 +493,33 @@ Result<Engine::Started> Engine::start_process(ContainerRecord& c, const StdioFds
   return st;
 }
 
+namespace {
+
+// The spec's poststop hooks, after the container is gone; as the runtime spec says, a failure
+// is a warning and the rest goes on.
+void run_poststop_hooks(const std::string& id, const std::string& dir) {
+  auto text = read_file(path_join(dir, "config.json"));
+  if (!text.ok()) return;
+  auto spec = oci::parse_runtime_spec(*text);
+  if (!spec.ok() || !spec->hooks || spec->hooks->poststop.empty()) return;
+  runtime::HookState hs{id, dir, spec->annotations};
+  auto st = runtime::run_hooks(spec->hooks->poststop, "poststop",
+                               runtime::hook_state_json(hs, "stopped", 0));
+  if (!st.ok()) spdlog::warn("container {}: {}", id.substr(0, 12), st.error().message());
+}
+
+}  // namespace
+
 Result<int> Engine::finish_process(ContainerRecord& c, Started& st) {
   int status = 0;
   while (::waitpid(st.proc.pid, &status, 0) < 0 && errno == EINTR) {
   }
   auto oom = st.cgroup->oom_killed();
   c.oom_killed = oom.ok() && *oom;
-  if (auto ext = external_runtime_of(*this, c))
-    cleanup_external(*ext, path_join(container_dir(c.id), "rootfs"));
+  auto ext = external_runtime_of(*this, c);
+  if (ext) cleanup_external(*ext, path_join(container_dir(c.id), "rootfs"));  // runs poststop
   (void)st.cgroup->destroy();
+  if (!ext) run_poststop_hooks(c.id, container_dir(c.id));
   c.state = "exited";
   c.exit_code = runtime::docker_exit_status(status);
   c.finished_at = image::now_nanos();

@@ -1,7 +1,11 @@
 // Joining another container's IPC and PID namespaces (see ns_join.h).
 #include "engine/ns_join.h"
 
+#include <linux/magic.h>
+
 #include <nlohmann/json.hpp>
+
+#include "runtime/mount_clone.h"
 
 namespace berth::engine {
 namespace {
@@ -29,7 +33,8 @@ Result<std::string> resolve_namespace_mode(Engine& e, const std::string& kind,
   return std::string(kPrefix) + other.id;
 }
 
-Status join_container_namespaces(Engine& e, const ContainerRecord& c, oci::RuntimeSpec& spec) {
+Status join_container_namespaces(Engine& e, const ContainerRecord& c, oci::RuntimeSpec& spec,
+                                 UniqueFd* shm) {
   auto conf = nlohmann::json::parse(c.config, nullptr, false);
   if (conf.is_discarded() || !spec.linux) return {};
   for (const char* kind : {"ipc", "pid"}) {
@@ -44,6 +49,13 @@ Status join_container_namespaces(Engine& e, const ContainerRecord& c, oci::Runti
         found = true;
       }
     if (!found) spec.linux->namespaces.push_back({kind, proc + "/ns/" + kind});
+    if (std::string(kind) == "ipc" && shm) {
+      auto cloned = runtime::clone_mount_of(other.pid, "/dev/shm", TMPFS_MAGIC);
+      if (!cloned.ok())
+        return std::move(cloned).error().context("sharing /dev/shm of container " + other.name);
+      *shm = std::move(*cloned);
+      std::erase_if(spec.mounts, [](const oci::Mount& m) { return m.destination == "/dev/shm"; });
+    }
   }
   return {};
 }

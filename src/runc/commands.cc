@@ -22,6 +22,7 @@
 #include "runc/internal.h"
 #include "runc/state.h"
 #include "runtime/exec.h"
+#include "runtime/hooks.h"
 #include "runtime/launcher.h"
 
 namespace berth::runc {
@@ -131,6 +132,10 @@ Result<Created> create(const Globals& g, const std::string& id, const Args& a) {
   runtime::LaunchOptions lo;
   lo.cgroup = cg.get();
   lo.start_gate_fd = gate.get();
+  // prestart, createRuntime and createContainer run inside launch(), before pivot_root, as runc
+  // runs them; startContainer in the container once `start` opens the gate.
+  lo.hook_id = id;
+  lo.hook_bundle = bundle;
   BERTH_ASSIGN_OR_RETURN(c.proc, runtime::launch(spec, lo));
   gate.reset();
   s.pid = c.proc.pid;
@@ -140,11 +145,6 @@ Result<Created> create(const Globals& g, const std::string& id, const Args& a) {
     BERTH_TRY(send_console(a.get("console-socket"), c.proc.console.get()));
   c.proc.console.reset();
   BERTH_TRY(save_state(g.root, s));
-  if (spec.hooks) {
-    std::string sj = state_json(g.root, s).dump();
-    BERTH_TRY(run_hooks(spec.hooks->prestart, "prestart", sj));
-    BERTH_TRY(run_hooks(spec.hooks->create_runtime, "createRuntime", sj));
-  }
   if (a.has("pid-file")) {
     BERTH_ASSIGN_OR_RETURN(std::string pf, absolute(dirname(a.get("pid-file"))));
     BERTH_TRY(atomic_write_file(path_join(pf, basename(a.get("pid-file"))), std::to_string(s.pid)));
@@ -173,7 +173,7 @@ Status start(const Globals& g, const State& s) {
   }
   ::unlink(fifo.c_str());
   if (auto spec = load_spec(s.bundle); spec.ok() && spec->hooks)
-    (void)run_hooks(spec->hooks->poststart, "poststart", state_json(g.root, s).dump());
+    (void)runtime::run_hooks(spec->hooks->poststart, "poststart", state_json(g.root, s).dump());
   return {};
 }
 
@@ -184,7 +184,7 @@ Status destroy(const Globals& g, const State& s) {
   }
   if (auto spec = load_spec(s.bundle); spec.ok() && spec->hooks) {
     State stopped = s;
-    (void)run_hooks(spec->hooks->poststop, "poststop", state_json(g.root, stopped).dump());
+    (void)runtime::run_hooks(spec->hooks->poststop, "poststop", state_json(g.root, stopped).dump());
   }
   return remove_all(container_dir(g.root, s.id));
 }
@@ -479,7 +479,8 @@ Result<int> cmd_features(const Globals& g, const Args& a) {
   Json j;
   j["ociVersionMin"] = "1.0.0";
   j["ociVersionMax"] = "1.1.0";
-  j["hooks"] = {"prestart", "createRuntime", "poststart", "poststop"};
+  j["hooks"] = {"prestart", "createRuntime", "createContainer", "startContainer", "poststart",
+                "poststop"};
   j["mountOptions"] = {"async",       "atime",       "bind",   "defaults",  "dev",
                        "diratime",    "dirsync",     "exec",   "mand",      "noatime",
                        "nodev",       "nodiratime",  "noexec", "nosuid",    "private",

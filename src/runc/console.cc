@@ -1,4 +1,4 @@
-// --console-socket and hooks.
+// --console-socket.
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -45,50 +45,6 @@ Status send_console(const std::string& path, int fd) {
   std::memcpy(CMSG_DATA(cm), &fd, sizeof(int));
   if (::sendmsg(sock.get(), &msg, MSG_NOSIGNAL) < 0)
     return sys_error("sending the terminal to --console-socket " + path);
-  return {};
-}
-
-Status run_hooks(const std::vector<oci::Hook>& hooks, const std::string& what,
-                 const std::string& state_json) {
-  for (const auto& h : hooks) {
-    int in[2];
-    if (::pipe2(in, O_CLOEXEC) < 0) return sys_error("pipe");
-    std::vector<std::string> args = h.args.empty() ? std::vector<std::string>{h.path} : h.args;
-    std::vector<char*> argv, envp;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    std::vector<std::string> env = h.env;
-    for (auto& e : env) envp.push_back(e.data());
-    envp.push_back(nullptr);
-    pid_t pid = ::fork();
-    if (pid < 0) return sys_error("fork");
-    if (pid == 0) {
-      ::dup2(in[0], 0);
-      ::execve(h.path.c_str(), argv.data(), envp.data());
-      ::_exit(127);
-    }
-    ::close(in[0]);
-    (void)!::write(in[1], state_json.data(), state_json.size());
-    ::close(in[1]);
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(h.timeout.value_or(0));
-    int status = 0;
-    while (true) {
-      pid_t r = ::waitpid(pid, &status, h.timeout ? WNOHANG : 0);
-      if (r == pid) break;
-      if (r < 0 && errno != EINTR) return sys_error("waiting for " + what + " hook " + h.path);
-      if (h.timeout && std::chrono::steady_clock::now() > deadline) {
-        ::kill(pid, SIGKILL);
-        ::waitpid(pid, nullptr, 0);
-        return unavailable(what + " hook " + h.path + " timed out after " +
-                           std::to_string(*h.timeout) + "s");
-      }
-      if (r == 0) std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-      return failed_precondition(
-          what + " hook " + h.path + " failed with status " +
-          std::to_string(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status)));
-  }
   return {};
 }
 

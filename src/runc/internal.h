@@ -22,9 +22,4 @@ Result<std::string> cgroup_name(const std::string& cgroups_path, const std::stri
 // --console-socket (conmon, containerd-shim).
 Status send_console(const std::string& path, int fd);
 
-// Runs the spec's hooks of one kind in order, each with the state JSON on stdin; a hook that
-// fails or outlives its timeout is an error naming it.
-Status run_hooks(const std::vector<oci::Hook>& hooks, const std::string& what,
-                 const std::string& state_json);
-
 }  // namespace berth::runc

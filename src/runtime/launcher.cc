@@ -20,6 +20,7 @@
 
 #include "base/fs.h"
 #include "base/strings.h"
+#include "runtime/hooks.h"
 #include "runtime/internal/launch_plan.h"
 #include "runtime/spec.h"
 
@@ -150,6 +151,51 @@ uint64_t own_bounding_set() {
   while (std::getline(f, line))
     if (line.rfind("CapBnd:", 0) == 0) return std::stoull(line.substr(7), nullptr, 16);
   return ~0ULL;
+}
+
+std::vector<internal::HookOp> hook_ops(const std::vector<oci::Hook>& hooks) {
+  std::vector<internal::HookOp> out;
+  for (const auto& h : hooks) {
+    internal::HookOp op;
+    op.path = h.path;
+    op.args = h.args.empty() ? std::vector<std::string>{h.path} : h.args;
+    op.env = h.env;
+    op.timeout = h.timeout.value_or(0);
+    out.push_back(std::move(op));
+  }
+  // argv/envp point into the strings, so only once the vector no longer moves them.
+  for (auto& op : out) {
+    for (auto& a : op.args) op.argv.push_back(a.data());
+    op.argv.push_back(nullptr);
+    for (auto& e : op.env) op.envp.push_back(e.data());
+    op.envp.push_back(nullptr);
+  }
+  return out;
+}
+
+HookState hook_state(const oci::RuntimeSpec& spec, const LaunchOptions& opts) {
+  return HookState{opts.hook_id, opts.hook_bundle, spec.annotations};
+}
+
+// The child's hooks and the pieces of their state JSON around the pid it knows only itself.
+void plan_hooks(const oci::Hooks& hooks, const oci::RuntimeSpec& spec, const LaunchOptions& opts,
+                ChildPlan& p) {
+  p.runtime_hooks = !hooks.prestart.empty() || !hooks.create_runtime.empty();
+  p.create_container_hooks = hook_ops(hooks.create_container);
+  p.start_container_hooks = hook_ops(hooks.start_container);
+  if (p.create_container_hooks.empty() && p.start_container_hooks.empty()) return;
+  constexpr pid_t kMark = -987654321;
+  const std::string mark = std::to_string(kMark);
+  auto split_at_pid = [&](std::string_view status, std::string& head) {
+    std::string j = hook_state_json(hook_state(spec, opts), status, kMark);
+    size_t at = j.find(mark);
+    head = j.substr(0, at);
+    p.state_tail = j.substr(at + mark.size());
+  };
+  split_at_pid("creating", p.state_head_creating);
+  split_at_pid("created", p.state_head_created);
+  p.state_buf.resize(std::max(p.state_head_creating.size(), p.state_head_created.size()) +
+                     p.state_tail.size() + 32);
 }
 
 Result<ChildPlan> make_plan(const oci::RuntimeSpec& spec, const LaunchOptions& opts,
@@ -296,6 +342,7 @@ Result<ChildPlan> make_plan(const oci::RuntimeSpec& spec, const LaunchOptions& o
     p.rows = static_cast<unsigned short>(proc.console_size->height);
     p.cols = static_cast<unsigned short>(proc.console_size->width);
   }
+  if (spec.hooks && opts.exec_target <= 0) plan_hooks(*spec.hooks, spec, opts, p);
   p.stdio[0] = opts.stdin_fd;
   p.stdio[1] = opts.stdout_fd;
   p.stdio[2] = opts.stderr_fd;
@@ -342,6 +389,7 @@ Result<Launched> launch(const oci::RuntimeSpec& spec, const LaunchOptions& opts)
         BERTH_ASSIGN_OR_RETURN(join.own_pidns, open_file("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC));
       }
   plan.start_gate_fd = opts.start_gate_fd;
+  plan.shm_mount_fd = opts.exec_target > 0 ? -1 : opts.shm_mount_fd;
   for (auto& a : plan.args) plan.argv.push_back(a.data());
   plan.argv.push_back(nullptr);
   for (auto& e : plan.env) plan.envp.push_back(e.data());
@@ -409,9 +457,24 @@ Result<Launched> launch(const oci::RuntimeSpec& spec, const LaunchOptions& opts)
   }
   internal::ChildError ce;
   ssize_t n;
-  do {
-    n = ::read(err_r.get(), &ce, sizeof ce);
-  } while (n < 0 && errno == EINTR);
+  while (true) {
+    do {
+      n = ::read(err_r.get(), &ce, sizeof ce);
+    } while (n < 0 && errno == EINTR);
+    if (n != static_cast<ssize_t>(sizeof ce) || ce.kind != 4) break;
+    // The child made its mounts and waits: prestart and createRuntime, here, in our namespaces.
+    std::string state = hook_state_json(hook_state(spec, opts), "creating", static_cast<pid_t>(pid));
+    Status hooked = run_hooks(spec.hooks->prestart, "prestart", state);
+    if (hooked.ok()) hooked = run_hooks(spec.hooks->create_runtime, "createRuntime", state);
+    if (!hooked.ok()) {
+      kill_child();
+      return std::move(hooked).error();
+    }
+    if (::write(sync_w.get(), &go, 1) != 1) {
+      kill_child();
+      return sys_error("resuming the container process after its hooks");
+    }
+  }
   bool gated = n == static_cast<ssize_t>(sizeof ce) && ce.kind == 3;
   if (n == 0 || gated) {  // exec closed the pipe: running (or waiting at the start gate)
     Launched l;
@@ -423,6 +486,11 @@ Result<Launched> launch(const oci::RuntimeSpec& spec, const LaunchOptions& opts)
         return std::move(master).error().context("receiving the container's terminal");
       }
       l.console = std::move(*master);
+    }
+    if (!gated && opts.exec_target <= 0 && spec.hooks && !spec.hooks->poststart.empty()) {
+      auto post = run_hooks(spec.hooks->poststart, "poststart",
+                            hook_state_json(hook_state(spec, opts), "running", l.pid));
+      if (!post.ok()) l.hook_warning = post.error().message();
     }
     return l;
   }

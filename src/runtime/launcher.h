@@ -46,12 +46,20 @@ struct LaunchOptions {
   // one byte from this fd; it execs the command when the byte arrives and exits when the fd
   // reports end of file. A failure to exec after the gate is only seen in the exit status.
   int start_gate_fd = -1;
+  // A detached mount (runtime/mount_clone.h) the child attaches at /dev/shm after the spec's
+  // mounts: --ipc container:<x> shares x's POSIX shared memory this way.
+  int shm_mount_fd = -1;
+  // The state the spec's hooks read (runtime/hooks.h): the container's id and bundle directory.
+  // Hooks run only for a new container, never for exec.
+  std::string hook_id, hook_bundle;
 };
 
 // A started container process. The caller reaps it (waitpid) or hands it to a monitor.
 struct Launched {
   pid_t pid = -1;
   UniqueFd console;  // the pty master, when spec.process.terminal
+  // A poststart hook that failed: the spec says to warn and go on, so the caller logs this.
+  std::string hook_warning;
 };
 
 // What went wrong in the child, and Docker's exit code for it: 127 when the command was not
@@ -60,7 +68,8 @@ struct LaunchError {
   int exit_code = 125;
 };
 
-// Starts the process and returns once it has exec'd the container's command (or failed to).
+// Starts the process and returns once it has exec'd the container's command (or failed to),
+// running the spec's hooks up to poststart on the way (runtime/hooks.h; poststop is the caller's).
 // Errors read like runc's: `exec: "foo": executable file not found in $PATH` (127),
 // `exec: "/etc": permission denied` (126), `mounting "proc" to rootfs at "/proc": ...` (125);
 // the exit code is in `exit_code_for(error)`.

@@ -15,6 +15,8 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -322,6 +324,56 @@ void setup_console(const ChildPlan& p, int err_fd) {
   die(err_fd, 2, last, "exec: \"%s\": %s", cmd, std::strerror(last));
 }
 
+// The hooks the child runs itself (createContainer, startContainer), in order, each with the
+// state on stdin: a raw clone (glibc's fork runs atfork handlers, unsafe after our own clone),
+// a socket for stdin so that a hook that does not read it cannot SIGPIPE us, and a poll for the
+// timeout. A failing hook fails the start, naming the hook.
+void run_child_hooks(const ChildPlan& p, const std::vector<HookOp>& hooks, const char* what,
+                     const std::string& head, int err_fd) {
+  if (hooks.empty()) return;
+  int len = std::snprintf(p.state_buf.data(), p.state_buf.size(), "%s%d%s", head.c_str(),
+                          static_cast<int>(::getpid()), p.state_tail.c_str());
+  if (len < 0 || static_cast<size_t>(len) >= p.state_buf.size()) len = 0;
+  for (const auto& h : hooks) {
+    int in[2];
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, in) < 0)
+      die(err_fd, 0, errno, "%s hook %s: socketpair: %s", what, h.path.c_str(), std::strerror(errno));
+    long pid = ::syscall(SYS_clone, SIGCHLD, nullptr, nullptr, nullptr, 0);
+    if (pid < 0) die(err_fd, 0, errno, "%s hook %s: clone: %s", what, h.path.c_str(), std::strerror(errno));
+    if (pid == 0) {
+      ::dup2(in[0], 0);
+      ::execve(h.path.c_str(), h.argv.data(), h.envp.data());
+      ::_exit(127);
+    }
+    ::close(in[0]);
+    (void)!::send(in[1], p.state_buf.data(), static_cast<size_t>(len), MSG_NOSIGNAL);
+    ::close(in[1]);
+    struct timespec start {}, now {};
+    ::clock_gettime(CLOCK_MONOTONIC, &start);
+    int status = 0;
+    while (true) {
+      pid_t r = ::waitpid(static_cast<pid_t>(pid), &status, h.timeout ? WNOHANG : 0);
+      if (r == pid) break;
+      if (r < 0 && errno != EINTR)
+        die(err_fd, 0, errno, "%s hook %s: wait: %s", what, h.path.c_str(), std::strerror(errno));
+      ::clock_gettime(CLOCK_MONOTONIC, &now);
+      long long waited_ms = (now.tv_sec - start.tv_sec) * 1000LL + (now.tv_nsec - start.tv_nsec) / 1000000;
+      if (h.timeout && waited_ms >= h.timeout * 1000LL) {
+        ::kill(static_cast<pid_t>(pid), SIGKILL);
+        ::waitpid(static_cast<pid_t>(pid), nullptr, 0);
+        die(err_fd, 0, ETIMEDOUT, "%s hook %s timed out after %ds", what, h.path.c_str(), h.timeout);
+      }
+      if (r == 0) {
+        struct timespec nap {0, 5 * 1000 * 1000};
+        ::nanosleep(&nap, nullptr);
+      }
+    }
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+      die(err_fd, 0, 0, "%s hook %s failed with status %d", what, h.path.c_str(),
+          WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+  }
+}
+
 }  // namespace
 
 [[noreturn]] void exec_process(const ChildPlan& p, int err_fd);
@@ -330,7 +382,7 @@ void run_child(const ChildPlan& p, int sync_fd, int err_fd) {
   // Wait until the parent has put us in the cgroup.
   char go;
   if (::read(sync_fd, &go, 1) != 1) ::_exit(125);
-  ::close(sync_fd);
+  if (!p.runtime_hooks) ::close(sync_fd);
   // Nothing in the container may open /proc/<pid>/exe of this process while it is still berth.
   ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 
@@ -363,7 +415,29 @@ void run_child(const ChildPlan& p, int sync_fd, int err_fd) {
   if (root_fd < 0) die(err_fd, 0, errno, "opening rootfs: %s", std::strerror(errno));
   for (const auto& m : p.mounts) do_mount(p, m, root_fd, err_fd);
   make_devices(p, root_fd, err_fd);
+  if (p.shm_mount_fd >= 0) {
+    // An IPC joiner's /dev/shm: the donor's tmpfs, cloned by the parent (runtime/mount_clone.h).
+    int target = make_target(root_fd, "/dev/shm", false);
+    if (target < 0) die(err_fd, 0, -target, "creating /dev/shm in rootfs: %s", std::strerror(-target));
+    if (::syscall(SYS_move_mount, p.shm_mount_fd, "", target, "",
+                  MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+      die(err_fd, 0, errno, "mounting the shared /dev/shm: %s", std::strerror(errno));
+    ::close(target);
+  }
   ::close(root_fd);
+  if (p.runtime_hooks) {
+    // prestart and createRuntime: the parent runs them now, in its namespaces.
+    ChildError paused;
+    paused.kind = 4;
+    if (::write(err_fd, &paused, sizeof paused) != static_cast<ssize_t>(sizeof paused)) ::_exit(125);
+    ssize_t r;
+    do {
+      r = ::read(sync_fd, &go, 1);
+    } while (r < 0 && errno == EINTR);
+    if (r != 1) ::_exit(125);
+    ::close(sync_fd);
+  }
+  run_child_hooks(p, p.create_container_hooks, "createContainer", p.state_head_creating, err_fd);
   pivot(p, err_fd);
   mask_paths(p, err_fd);
   if (p.terminal) setup_console(p, err_fd);
@@ -449,6 +523,7 @@ void run_child(const ChildPlan& p, int sync_fd, int err_fd) {
     if (r != 1) ::_exit(125);
     ::close(p.start_gate_fd);
   }
+  run_child_hooks(p, p.start_container_hooks, "startContainer", p.state_head_created, err_fd);
   // Signals ignored by berth's process (the detached monitor ignores SIGHUP, SIGINT and
   // SIGPIPE) would stay ignored across execve: the container starts with default dispositions
   // and nothing blocked, as under Docker.

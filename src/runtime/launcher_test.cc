@@ -9,7 +9,11 @@
 
 #include <sys/resource.h>
 
+#include <chrono>
+#include <filesystem>
 #include <fstream>
+
+#include <nlohmann/json.hpp>
 
 #include <gtest/gtest.h>
 
@@ -55,6 +59,12 @@ class LauncherTest : public ::testing::Test {
     int out[2];
     EXPECT_EQ(::pipe2(out, O_CLOEXEC), 0);
     LaunchOptions lo;
+    if (hooks_) {
+      spec->hooks = hooks_;
+      spec->annotations["org.example.test"] = "hooks";
+      lo.hook_id = "hooktest";
+      lo.hook_bundle = dir_->path();
+    }
     lo.stdout_fd = out[1];
     lo.stderr_fd = out[1];
     auto l = launch(*spec, lo);
@@ -70,8 +80,25 @@ class LauncherTest : public ::testing::Test {
     return {docker_exit_status(status), output};
   }
 
+  // A shell hook that appends its name to <dir>/order and keeps its stdin (the state) and its
+  // mount namespace in <dir>/<name>.state and <dir>/<name>.mntns.
+  oci::Hook recording_hook(const std::string& name, const std::string& extra = "") {
+    std::string script = path_join(dir_->path(), name + ".sh");
+    std::string d = dir_->path();
+    EXPECT_TRUE(atomic_write_file(script, "#!/bin/sh\necho " + name + " >> " + d + "/order\ncat > " +
+                                              d + "/" + name + ".state\nreadlink /proc/self/ns/mnt > " +
+                                              d + "/" + name + ".mntns\n" + extra + "\n")
+                    .ok());
+    ::chmod(script.c_str(), 0755);
+    oci::Hook h;
+    h.path = script;
+    h.env = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin"};
+    return h;
+  }
+
   std::unique_ptr<TempDir> dir_;
   std::string rootfs_;
+  std::optional<oci::Hooks> hooks_;
 };
 
 bool host_mounts_mention(const std::string& path) {
@@ -163,6 +190,88 @@ TEST_F(LauncherTest, RlimitAboveTheHardLimitIsAClearError) {
   auto [code, msg] = run({"true"}, o);
   EXPECT_EQ(code, 125);
   EXPECT_NE(msg.find("cannot raise the memlock limit to unlimited"), std::string::npos) << msg;
+}
+
+
+TEST_F(LauncherTest, HooksRunInOrderWhereTheSpecSays) {
+  ASSERT_EQ(geteuid(), 0u);
+  oci::Hooks h;
+  h.prestart.push_back(recording_hook("prestart"));
+  h.create_runtime.push_back(recording_hook("createRuntime"));
+  h.create_container.push_back(recording_hook("createContainer"));
+  // startContainer runs after pivot_root: its path is the container's.
+  ASSERT_TRUE(atomic_write_file(path_join(rootfs_, "bin/start-hook"),
+                                "#!/bin/sh\ncat > /tmp/startContainer.state\n")
+                  .ok());
+  ::chmod(path_join(rootfs_, "bin/start-hook").c_str(), 0755);
+  oci::Hook start;
+  start.path = "/bin/start-hook";
+  h.start_container.push_back(start);
+  h.poststart.push_back(recording_hook("poststart"));
+  hooks_ = h;
+  auto [code, out] = run({"sh", "-c", "echo ran"});
+  EXPECT_EQ(code, 0) << out;
+  EXPECT_EQ(out, "ran\n");
+  std::string d = dir_->path();
+  EXPECT_EQ(*read_file(path_join(d, "order")), "prestart\ncreateRuntime\ncreateContainer\npoststart\n");
+  std::error_code ec;
+  auto host_ns = std::optional<std::string>(std::filesystem::read_symlink("/proc/self/ns/mnt", ec).string());
+  ASSERT_FALSE(ec);
+  // The runtime's hooks see our mount namespace, createContainer the container's.
+  EXPECT_EQ(*read_file(path_join(d, "createRuntime.mntns")), *host_ns + "\n");
+  EXPECT_NE(*read_file(path_join(d, "createContainer.mntns")), *host_ns + "\n");
+  auto created = nlohmann::json::parse(*read_file(path_join(d, "createRuntime.state")));
+  EXPECT_EQ(created["id"], "hooktest");
+  EXPECT_EQ(created["status"], "creating");
+  EXPECT_EQ(created["bundle"], d);
+  EXPECT_GT(created["pid"].get<int>(), 1);  // the host's pid
+  EXPECT_EQ(created["annotations"]["org.example.test"], "hooks");
+  auto in_ctr = nlohmann::json::parse(*read_file(path_join(d, "createContainer.state")));
+  EXPECT_EQ(in_ctr["pid"], 1);  // as runc: the pid the container's namespace knows
+  EXPECT_EQ(in_ctr["status"], "creating");
+  auto started = nlohmann::json::parse(*read_file(path_join(rootfs_, "tmp/startContainer.state")));
+  EXPECT_EQ(started["status"], "created");
+  EXPECT_EQ(started["id"], "hooktest");
+  auto post = nlohmann::json::parse(*read_file(path_join(d, "poststart.state")));
+  EXPECT_EQ(post["status"], "running");
+  EXPECT_EQ(post["pid"], created["pid"]);
+}
+
+TEST_F(LauncherTest, AFailingHookFailsTheStartAndNamesIt) {
+  ASSERT_EQ(geteuid(), 0u);
+  oci::Hooks h;
+  h.create_runtime.push_back(recording_hook("createRuntime", "exit 3"));
+  hooks_ = h;
+  auto [code, msg] = run({"sh", "-c", "echo ran"});
+  EXPECT_EQ(code, 125);
+  EXPECT_NE(msg.find("createRuntime hook " + path_join(dir_->path(), "createRuntime.sh") +
+                     " failed with status 3"),
+            std::string::npos)
+      << msg;
+  EXPECT_FALSE(host_mounts_mention(rootfs_)) << "the killed child leaves no mount behind";
+
+  oci::Hooks in_ctr;
+  in_ctr.create_container.push_back(recording_hook("createContainer", "exit 4"));
+  hooks_ = in_ctr;
+  auto [code2, msg2] = run({"sh", "-c", "echo ran"});
+  EXPECT_EQ(code2, 125);
+  EXPECT_NE(msg2.find("createContainer hook"), std::string::npos) << msg2;
+  EXPECT_NE(msg2.find("failed with status 4"), std::string::npos) << msg2;
+  EXPECT_EQ(msg2.find("ran"), std::string::npos);
+}
+
+TEST_F(LauncherTest, AHookPastItsTimeoutIsKilled) {
+  ASSERT_EQ(geteuid(), 0u);
+  oci::Hooks h;
+  oci::Hook slow = recording_hook("createContainer", "sleep 30");
+  slow.timeout = 1;
+  h.create_container.push_back(slow);
+  hooks_ = h;
+  auto t0 = std::chrono::steady_clock::now();
+  auto [code, msg] = run({"true"});
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(10));
+  EXPECT_EQ(code, 125);
+  EXPECT_NE(msg.find("timed out after 1s"), std::string::npos) << msg;
 }
 
 }  // namespace

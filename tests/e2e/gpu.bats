@@ -120,6 +120,61 @@ gpu_run() { BERTH_NVIDIA_DRIVER_ROOT=$DRV BERTH_CDI_SPEC_DIRS=$CDI berth "$@"; }
   [[ "$output" == *"unresolvable CDI devices example.com/accel=9"* ]]
 }
 
+@test "CDI hooks run in berth's own runtime: createContainer sees the bundle, poststop runs after exit" {
+  local hooks="$BERTH_TEST_ROOT/cdi-hooks"
+  mkdir -p "$hooks/specs"
+  # As nvidia-ctk's hooks do, the hook finds the container's root through the state's bundle.
+  cat > "$hooks/hook.sh" <<'SH'
+#!/bin/sh
+state=$(cat)
+bundle=$(printf '%s' "$state" | sed -n 's/.*"bundle":"\([^"]*\)".*/\1/p')
+case "$1" in
+  ldcache) echo "hooked by $1" > "$bundle/rootfs/etc/cdi-hook" ;;
+  poststop) printf '%s' "$state" > "$(dirname "$0")/poststop.state" ;;
+esac
+SH
+  chmod 755 "$hooks/hook.sh"
+  cat > "$hooks/specs/hooked.yaml" <<YAML
+cdiVersion: 0.6.0
+kind: example.com/hooked
+devices:
+  - name: "0"
+    containerEdits:
+      hooks:
+        - hookName: createContainer
+          path: $hooks/hook.sh
+          args: [hook.sh, ldcache]
+        - hookName: poststop
+          path: $hooks/hook.sh
+          args: [hook.sh, poststop]
+YAML
+  BERTH_CDI_SPEC_DIRS="$hooks/specs" run --separate-stderr berth run --rm --name hooked \
+    --device example.com/hooked=0 gbox:1 cat /etc/cdi-hook
+  expect_status 0
+  [ "$output" = "hooked by ldcache" ]
+  [[ "$stderr" != *"does not run"* ]]
+  grep -q '"status":"stopped"' "$hooks/poststop.state"
+  # A hook that fails stops the start, names the hook, and the container is not left behind.
+  printf '#!/bin/sh\nexit 7\n' > "$hooks/fail.sh"
+  chmod 755 "$hooks/fail.sh"
+  cat > "$hooks/specs/failing.yaml" <<YAML
+cdiVersion: 0.6.0
+kind: example.com/failing
+devices:
+  - name: "0"
+    containerEdits:
+      hooks:
+        - hookName: createContainer
+          path: $hooks/fail.sh
+YAML
+  BERTH_CDI_SPEC_DIRS="$hooks/specs" run berth run --rm --name hookfail \
+    --device example.com/failing=0 gbox:1 true
+  expect_status 125
+  [[ "$output" == *"createContainer hook $hooks/fail.sh failed with status 7"* ]]
+  run berth ps -a --format '{{.Names}}'
+  [[ "$output" != *hooked* && "$output" != *hookfail* ]]
+}
+
 @test "--gpus uses an nvidia.com/gpu CDI spec when there is one" {
   local dir="$BERTH_TEST_ROOT/cdi-nvidia"
   mkdir -p "$dir"

@@ -94,6 +94,26 @@ conflict_msg() {  # conflict_msg NAME ID
   berth rm -f nsa >/dev/null
 }
 
+@test "--ipc container:A shares A's /dev/shm both ways, with no shm mount on the host" {
+  berth run -d --name shma --shm-size 8m busybox sleep 1000 >/dev/null
+  berth exec shma sh -c 'echo from-a > /dev/shm/a'
+  # B reads A's file, writes one A sees, and has A's 8m tmpfs, not a default 64m one.
+  run berth run --rm --ipc container:shma busybox sh -c 'cat /dev/shm/a; echo from-b > /dev/shm/b; df -k /dev/shm | tail -n1'
+  expect_status 0
+  [ "${lines[0]}" = from-a ]
+  [[ "${lines[1]}" == *" 8192 "* ]]
+  run berth exec shma cat /dev/shm/b
+  [ "$output" = from-b ]
+  # A container without --ipc has its own, empty /dev/shm.
+  run berth run --rm busybox ls /dev/shm
+  expect_status 0
+  [ -z "$output" ]
+  # Nothing of A's shm is mounted in berth's (the host's) mount namespace.
+  id=$(berth inspect --format '{{.Id}}' shma)
+  ! grep -q "$id" /proc/self/mountinfo
+  berth rm -f shma >/dev/null
+}
+
 @test "--ipc/--pid container:X: Docker's errors for a missing or stopped container" {
   run berth run --rm --pid container:nosuch busybox true
   expect_status 125

@@ -136,6 +136,41 @@ PY
   [ -z "$(find /sys/fs/cgroup -maxdepth 3 -path "*$CG/c1" 2>/dev/null)" ]
 }
 
+@test "hooks run at runc's points: createContainer before pivot_root, startContainer only at start" {
+  make_config ch sh -c 'exec sleep 1000'
+  local log="$R/hooks.log"
+  rm -f "$log"
+  printf '#!/bin/sh\necho "$1 $(sed -n "s/.*\\"status\\":\\"\\([a-z]*\\)\\".*/\\1/p")" >> %s\n' "$log" > "$R/hook.sh"
+  chmod 755 "$R/hook.sh"
+  # startContainer runs in the container after pivot_root: its path is the container's.
+  printf '#!/bin/sh\necho startContainer > /tmp/start-hook\n' > "$R/bundle/rootfs/bin/start-hook"
+  chmod 755 "$R/bundle/rootfs/bin/start-hook"
+  python3 - "$R/bundle/config.json" "$R/hook.sh" <<'PY'
+import json, sys
+path, hook = sys.argv[1], sys.argv[2]
+c = json.load(open(path))
+h = lambda name: {"path": hook, "args": ["hook.sh", name]}
+c["hooks"] = {k: [h(k)] for k in ("prestart", "createRuntime", "createContainer", "poststart", "poststop")}
+c["hooks"]["startContainer"] = [{"path": "/bin/start-hook"}]
+json.dump(c, open(path, "w"))
+PY
+  rm -f "$R/bundle/rootfs/tmp/start-hook"
+  runc_ create --bundle "$R/bundle" ch </dev/null >/dev/null
+  run cat "$log"
+  [ "$output" = "$(printf 'prestart creating\ncreateRuntime creating\ncreateContainer creating')" ]
+  [ ! -e "$R/bundle/rootfs/tmp/start-hook" ]
+  runc_ start ch
+  for _ in $(seq 50); do [ -e "$R/bundle/rootfs/tmp/start-hook" ] && break; sleep 0.1; done
+  [ "$(cat "$R/bundle/rootfs/tmp/start-hook")" = startContainer ]
+  [ "$(tail -n1 "$log")" = "poststart running" ]
+  runc_ kill ch KILL
+  for _ in $(seq 50); do runc_ state ch | grep -q '"status": "stopped"' && break; sleep 0.1; done
+  runc_ delete ch
+  [ "$(tail -n1 "$log")" = "poststop stopped" ]
+  run "$BERTH_RUNC" features
+  [[ "$output" == *createContainer*startContainer* ]]
+}
+
 @test "run in the foreground returns the exit status and cleans up" {
   make_config c2 sh -c 'echo hello from run; exit 3'
   run runc_ run --bundle "$R/bundle" c2

@@ -51,6 +51,14 @@ struct RlimitOp {
   struct rlimit limit {};
 };
 
+// A hook the child runs itself (createContainer, startContainer): argv and envp ready for execve.
+struct HookOp {
+  std::string path;
+  std::vector<std::string> args, env;
+  std::vector<char*> argv, envp;  // point into args/env, null-terminated
+  int timeout = 0;                // seconds; 0: none
+};
+
 struct ChildPlan {
   int clone_flags = 0;
   std::vector<int> join_ns_fds;  // setns() in order; owned by the parent
@@ -87,12 +95,22 @@ struct ChildPlan {
   // The start gate (LaunchOptions::start_gate_fd): set up, report "ready" (ChildError kind 3)
   // and close the error pipe, then block reading one byte from this fd before execve.
   int start_gate_fd = -1;
+  int shm_mount_fd = -1;  // LaunchOptions::shm_mount_fd
+  // Hooks (runtime/hooks.h). With runtime_hooks the child reports ChildError kind 4 once its
+  // mounts are made and waits for a byte on the sync pipe while the parent runs prestart and
+  // createRuntime. The state JSON the child's own hooks read is state_head + pid + state_tail,
+  // formatted into state_buf (sized in the parent: the child allocates nothing).
+  bool runtime_hooks = false;
+  std::vector<HookOp> create_container_hooks, start_container_hooks;
+  std::string state_head_creating, state_head_created, state_tail;
+  mutable std::vector<char> state_buf;
 };
 
 // What the child reports on its error pipe before _exit.
 struct ChildError {
   int kind = 0;  // 0: setup (125), 1: command not found (127), 2: cannot execute (126),
                  // 3: ready and waiting at the start gate (not an error)
+                 // 4: mounts made, waiting for the runtime's hooks (not an error)
   int err = 0;   // errno
   char what[480] = {0};
 };
