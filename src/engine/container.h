@@ -35,6 +35,7 @@ struct RunRequest {
   std::vector<std::string> labels;   // -l k=v
   std::string network = "bridge";    // bridge|host|none|container:<x>|<user network>
   std::string ipc_mode, pid_mode;    // --ipc/--pid container:<x> (engine/ns_join.h)
+  std::string userns;                // --userns host|auto[:size=N] (engine/userns.h)
   // Networking (engine/network.h): -p, -P, --expose, --network-alias, --add-host, --dns*,
   // --mac-address, --ip.
   std::vector<std::string> publish, expose, aliases, add_hosts, dns, dns_search, dns_options;

@@ -95,6 +95,7 @@ Result<Json> Engine::inspect_container(std::string_view name_or_id) {
   }
   j["HostConfig"]["Devices"] = devices;
   j["HostConfig"]["Runtime"] = get("RuntimeName", "berth");
+  j["HostConfig"]["UsernsMode"] = get("UsernsMode", "");
   Json requests = get("DeviceRequests", Json::array());
   j["HostConfig"]["DeviceRequests"] = requests.empty() ? Json(nullptr) : requests;
   Json gd = Json::object();

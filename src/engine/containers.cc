@@ -23,6 +23,7 @@
 #include "engine/gpu.h"
 #include "engine/logs.h"
 #include "engine/ns_join.h"
+#include "engine/userns.h"
 #include "engine/terminal.h"
 #include "engine/network.h"
 #include "format/units.h"
@@ -206,6 +207,9 @@ Result<ContainerRecord> Engine::create_container(const RunRequest& req) {
   o.passwd = image_file(lowers, "etc/passwd");
   o.group = image_file(lowers, "etc/group");
   o.rootfs = path_join(dir, "rootfs");
+  BERTH_ASSIGN_OR_RETURN(auto userns, allocate_userns(*this, c.id, req.userns));  // userns.h
+  o.uid_map = userns.uid;
+  o.gid_map = userns.gid;
   BERTH_ASSIGN_OR_RETURN(Json net, prepare_container_network(*this, req, c.id, dir, o,
                                                              cfg.config.exposed_ports));
   if (o.hostname.empty()) o.hostname = c.id.substr(0, 12);
@@ -298,6 +302,9 @@ Result<ContainerRecord> Engine::create_container(const RunRequest& req) {
   BERTH_ASSIGN_OR_RETURN(conf["IpcMode"], resolve_namespace_mode(*this, "ipc", req.ipc_mode));
   BERTH_ASSIGN_OR_RETURN(conf["PidMode"], resolve_namespace_mode(*this, "pid", req.pid_mode));
   conf["Net"] = net;
+  conf["UsernsMode"] = userns.uid.empty() ? "" : req.userns;
+  if (!userns.uid.empty())
+    conf["UsernsRange"] = {{"Start", userns.host_uids.start}, {"Count", userns.host_uids.count}};
   conf["Privileged"] = o.privileged;
   conf["ReadonlyRootfs"] = o.read_only;
   conf["ShmSize"] = o.shm_size;

@@ -30,8 +30,10 @@ Result<ExecJoin> prepare_exec(pid_t target, ChildPlan& plan) {
   std::string proc = "/proc/" + std::to_string(target);
   if (::access(proc.c_str(), F_OK) != 0)
     return not_found("container process " + std::to_string(target) + " is not running");
-  // setns order: user owns the rest; mnt last, as it changes our root.
-  for (const char* ns : {"user", "ipc", "uts", "net", "cgroup", "mnt"}) {
+  // setns order: mnt after the others, as it changes our root; user last of all (by the child,
+  // right before its identity: runtime/userns.h), since once in it we hold no capability over
+  // namespaces berth made in its own.
+  for (const char* ns : {"ipc", "uts", "net", "cgroup", "mnt", "user"}) {
     std::string theirs = proc + "/ns/" + ns;
     UniqueFd fd(::open(theirs.c_str(), O_RDONLY | O_CLOEXEC));
     if (!fd) {
@@ -40,7 +42,8 @@ Result<ExecJoin> prepare_exec(pid_t target, ChildPlan& plan) {
     }
     UniqueFd ours(::open((std::string("/proc/self/ns/") + ns).c_str(), O_RDONLY | O_CLOEXEC));
     if (ours && same_ns(fd.get(), ours.get())) continue;  // shared with the host (--network host)
-    plan.join_ns_fds.push_back(fd.get());
+    if (std::string_view(ns) == "user") plan.userns_fd = fd.get();
+    else plan.join_ns_fds.push_back(fd.get());
     j.ns_fds.push_back(std::move(fd));
   }
   UniqueFd pid_ns(::open((proc + "/ns/pid").c_str(), O_RDONLY | O_CLOEXEC));

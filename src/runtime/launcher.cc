@@ -23,6 +23,7 @@
 #include "runtime/hooks.h"
 #include "runtime/internal/launch_plan.h"
 #include "runtime/spec.h"
+#include "runtime/userns.h"
 
 namespace berth::runtime {
 namespace {
@@ -215,6 +216,31 @@ Result<ChildPlan> make_plan(const oci::RuntimeSpec& spec, const LaunchOptions& o
   const oci::Linux& lx = spec.linux ? *spec.linux : empty_linux;
   for (const auto& ns : lx.namespaces) {
     BERTH_ASSIGN_OR_RETURN(int flag, namespace_flag(ns.type));
+    if (flag == CLONE_NEWUSER) {
+      // Entered last, by the child (runtime/userns.h); exec joins the target's instead.
+      if (opts.exec_target > 0) continue;
+      UniqueFd userns;
+      if (ns.path.empty()) {
+        BERTH_ASSIGN_OR_RETURN(userns, make_user_namespace(lx.uid_mappings, lx.gid_mappings));
+      } else {
+        BERTH_ASSIGN_OR_RETURN(userns, open_file(ns.path, O_RDONLY | O_CLOEXEC));
+      }
+      p.userns_fd = userns.get();
+      ns_fds.push_back(std::move(userns));
+      auto root_of = [](const std::vector<oci::IdMapping>& m) -> long {
+        for (const auto& e : m)
+          if (e.container_id == 0 && e.size > 0) return e.host_id;
+        return -1;
+      };
+      long fsuid = root_of(lx.uid_mappings), fsgid = root_of(lx.gid_mappings);
+      if (!p.overlay_options.empty() && ns.path.empty() && fsuid >= 0 && fsgid >= 0) {
+        BERTH_ASSIGN_OR_RETURN(p.overlay_options,
+                               idmap_overlay_options(p.overlay_options, p.userns_fd, ns_fds));
+        p.overlay_fsuid = fsuid;
+        p.overlay_fsgid = fsgid;
+      }
+      continue;
+    }
     if (ns.path.empty()) {
       p.clone_flags |= flag;
     } else if (flag == CLONE_NEWPID) {

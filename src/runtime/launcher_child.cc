@@ -4,10 +4,12 @@
 // the image can never make a mount land outside the container's root.
 #include <fcntl.h>
 #include <grp.h>
+#include <linux/capability.h>
 #include <linux/openat2.h>
 #include <sched.h>
 #include <signal.h>
 #include <termios.h>
+#include <sys/fsuid.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
@@ -405,7 +407,23 @@ void run_child(const ChildPlan& p, int sync_fd, int err_fd) {
               nullptr) < 0)
     die(err_fd, 0, errno, "making / a slave mount: %s", std::strerror(errno));
   if (!p.overlay_options.empty()) {
-    if (::mount("overlay", p.rootfs.c_str(), "overlay", 0, p.overlay_options.c_str()) < 0)
+    if (p.overlay_fsuid >= 0) {
+      // Mount as the container's root (runtime/userns.h). A change of fsuid drops the file
+      // capabilities from the effective set: raise them again from the permitted one.
+      ::setfsgid(static_cast<gid_t>(p.overlay_fsgid));
+      ::setfsuid(static_cast<uid_t>(p.overlay_fsuid));
+      struct __user_cap_header_struct hdr {_LINUX_CAPABILITY_VERSION_3, 0};
+      struct __user_cap_data_struct caps[2];
+      if (::syscall(SYS_capget, &hdr, caps) == 0) {
+        caps[0].effective = caps[0].permitted;
+        caps[1].effective = caps[1].permitted;
+        ::syscall(SYS_capset, &hdr, caps);
+      }
+    }
+    // The fsuid stays the container root's for the rest of the setup: the mount points and
+    // device nodes made in the rootfs must be owned by an id the layers' idmapping maps.
+    int r = ::mount("overlay", p.rootfs.c_str(), "overlay", 0, p.overlay_options.c_str());
+    if (r < 0)
       die(err_fd, 0, errno, "mounting the overlay rootfs at \"%s\": %s", p.rootfs.c_str(),
           std::strerror(errno));
   } else if (::mount(p.rootfs.c_str(), p.rootfs.c_str(), nullptr, MS_BIND | MS_REC, nullptr) < 0) {
@@ -460,6 +478,10 @@ void run_child(const ChildPlan& p, int sync_fd, int err_fd) {
     if (::setrlimit(static_cast<__rlimit_resource>(r.resource), &r.limit) < 0)
       die(err_fd, 0, errno, "setrlimit: %s", std::strerror(errno));
 
+  // Every namespace and mount is made: now the user namespace, where this root is the mapped
+  // one, holding capabilities only over that namespace.
+  if (p.userns_fd >= 0 && ::setns(p.userns_fd, CLONE_NEWUSER) < 0)
+    die(err_fd, 0, errno, "joining the user namespace: %s", std::strerror(errno));
   // Identity: groups, gid, uid; capabilities survive the uid change through KEEPCAPS and are
   // then set to exactly the spec's sets.
   if (::setgroups(p.groups.size(), p.groups.data()) < 0)

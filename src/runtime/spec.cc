@@ -565,6 +565,11 @@ Result<oci::Linux> build_linux(const RunOptions& o) {
   if (o.pids_limit) l.resources->pids = oci::Pids{*o.pids_limit > 0 ? *o.pids_limit : -1};
   l.cgroups_path = o.cgroups_path;
   l.namespaces = namespaces(o);
+  if (!o.uid_map.empty()) {  // --userns (runtime/userns.h)
+    l.namespaces.push_back({"user", ""});
+    l.uid_mappings = o.uid_map;
+    l.gid_mappings = o.gid_map.empty() ? o.uid_map : o.gid_map;
+  }
   if (!o.privileged) {
     l.seccomp = o.seccomp;
     l.masked_paths = docker_masked_paths();

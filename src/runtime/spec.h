@@ -193,6 +193,8 @@ struct RunOptions {
   bool host_pid = false;   // --pid host
   bool host_uts = false;   // --uts host
   bool private_cgroupns = true;
+  // --userns=auto: a user namespace with these mappings (gid_map empty: the same as uid_map).
+  std::vector<oci::IdMapping> uid_map, gid_map;
   std::map<std::string, std::string> sysctls;  // --sysctl
   std::map<std::string, std::string> annotations;
 };

@@ -343,6 +343,7 @@ void add_run(CLI::App* parent, Cli& cli, bool create_only) {
   c->add_option("--ipc", f->ipc, "IPC mode to use (host, private)");
   c->add_option("--pid", f->pid, "PID namespace to use (host, private)");
   c->add_option("--uts", f->uts, "UTS namespace to use (host)");
+  c->add_option("--userns", r.userns, "User namespace to use (host, auto[:size=N]: ids of its own)");
   c->add_flag("--init", r.init, "Run an init inside the container that forwards signals and reaps processes");
   c->add_flag("--sig-proxy", r.sig_proxy, "Proxy received signals to the process");
   c->add_option("--stop-signal", r.stop_signal, "Signal to stop the container");

@@ -96,6 +96,13 @@ struct ChildPlan {
   // and close the error pipe, then block reading one byte from this fd before execve.
   int start_gate_fd = -1;
   int shm_mount_fd = -1;  // LaunchOptions::shm_mount_fd
+  // The user namespace the process enters last, right before its identity (runtime/userns.h);
+  // -1: berth's own.
+  int userns_fd = -1;
+  // With idmapped layers: the host uid/gid of the container's root. The overlay is mounted with
+  // these as fsuid/fsgid, since overlayfs works in its upper dir with its mounter's ids, which
+  // must be mapped in the layers' idmapping.
+  long overlay_fsuid = -1, overlay_fsgid = -1;
   // Hooks (runtime/hooks.h). With runtime_hooks the child reports ChildError kind 4 once its
   // mounts are made and waits for a byte on the sync pipe while the parent runs prestart and
   // createRuntime. The state JSON the child's own hooks read is state_head + pid + state_tail,
