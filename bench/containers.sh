@@ -3,11 +3,12 @@
 #  1. `run --rm --network none IMG true`: berth vs raw `crun run` and `runc run` of an OCI bundle
 #     made from the same busybox rootfs, and vs `podman run --rm --network none` (median, p90,
 #     ratio to crun).
-#  2. The resident memory of the process that supervises one detached container: berth's monitor
-#     vs podman's conmon (VmRSS, and Pss/Private from /proc/PID/smaps_rollup).
+#  2. The resident memory of the process that supervises one detached container: berth-monitor
+#     (the small static monitor that berth execs in its place) vs podman's conmon (VmRSS, and Pss/Private from /proc/PID/smaps_rollup).
 #  3. `ps -a` over N created (never started) containers: berth vs podman.
 # Usage: bench/containers.sh [RUNS (default 30)] [CONTAINERS (default 1000)] [CREATE_LIMIT_S
 #        (default 300, per engine)]   (as root; Debian 12)
+#        BERTH_BENCH_SECTIONS="2" runs only the listed sections (default "1 2 3").
 # On a host with hybrid cgroups (a cgroup2 mount at /sys/fs/cgroup/unified) crun 1.8 refuses to
 # run, so the whole script re-runs itself in a private mount namespace where that mount is gone
 # (see ../shared/PEERS.md); the host's mounts are unchanged, and every engine sees the same view.
@@ -21,6 +22,8 @@ fi
 runs=${1:-30}
 count=${2:-1000}
 create_limit=${3:-300}
+sections=${BERTH_BENCH_SECTIONS:-1 2 3}
+want() { [[ " $sections " == *" $1 "* ]]; }
 BERTH=${BERTH:-$PWD/build/bin/berth}
 [ -x "$BERTH" ] || { echo "build berth first (cmake --build build --target berth)" >&2; exit 1; }
 for p in crun runc podman conmon hyperfine jq; do
@@ -77,6 +80,7 @@ hf() {  # hf FILE CMD: hyperfine, no shell, warmup 3, $runs runs, times into FIL
 
 echo "host: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg) (shared with other builds)"
 echo
+if want 1; then
 echo "== 1. run --rm --network none busybox true ($runs runs each, after 3 warmups) =="
 hf "$work/crun.json" "crun --root $work/crun run --bundle $work/bundle bench-crun"
 hf "$work/runc.json" "runc --root $work/runc run --bundle $work/bundle bench-runc"
@@ -92,6 +96,9 @@ ref=$(median_of "$work/crun.json")
 } | column -t -s $'\t'
 printf 'berth / podman: %s\n' "$(awk -v a="$(median_of "$work/berth.json")" -v b="$(median_of "$work/podman.json")" 'BEGIN{printf "%.2f", a/b}')"
 
+fi
+
+if want 2; then
 echo
 echo "== 2. memory of the supervisor of one detached container (sleep 1000) =="
 # mem PID NAME: VmRSS, Pss and Private_Dirty in KiB. Private_Dirty (heap, stack, relocated data)
@@ -109,16 +116,19 @@ podman_ run -d --pull never --network none --name bench-mon localhost/bench-busy
 sleep 1  # let both settle (the monitor's start-up allocations are done)
 mon=$(cat "$work/berth/containers/$bid/monitor.pid")
 conmon=$(podman_ inspect --format '{{.State.ConmonPid}}' bench-mon)
-grep -q "monitor" "/proc/$mon/cmdline" || { echo "pid $mon is not berth's monitor" >&2; exit 1; }
+grep -q "berth-monitor" "/proc/$mon/cmdline" || { echo "pid $mon is not berth-monitor" >&2; exit 1; }
 grep -q "conmon" "/proc/$conmon/cmdline" || { echo "pid $conmon is not conmon" >&2; exit 1; }
 {
   printf 'supervisor\tVmRSS KiB\tPss KiB\tPrivate_Dirty KiB\n'
-  mem "$mon" "berth monitor (pid $mon)"
+  mem "$mon" "berth-monitor (pid $mon)"
   mem "$conmon" "podman conmon (pid $conmon)"
 } | column -t -s $'\t'
 berth_ rm -f "$bid" >/dev/null
 podman_ rm -f -t 0 bench-mon >/dev/null
 
+fi
+
+if want 3; then
 echo
 echo "== 3. ps -a over up to $count created containers (create bounded to ${create_limit}s each) =="
 # create_many ENGINE: creates containers until $count or the time limit; prints how many.
@@ -147,5 +157,6 @@ ref=$(median_of "$work/ps-podman.json")
   stats "podman ps -a ($np)" "$work/ps-podman.json" "$ref"
 } | column -t -s $'\t'
 printf 'podman / berth: %s x\n' "$(awk -v a="$(median_of "$work/ps-berth.json")" -v b="$ref" 'BEGIN{printf "%.1f", b/a}')"
+fi
 echo
 echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -163,8 +163,21 @@ class Engine {
   // runs (or with the error that kept it from starting: exit_code_for() applies).
   Status start_detached(const ContainerRecord& c);
   // The monitor's body (monitor.cc): start the container with its output piped into the
-  // json-file log, write "ok" or "err <code> <message>" to ready_fd, supervise until it exits.
+  // json-file log, write "ok" or "err <code> <message>" to ready_fd, then exec berth-monitor
+  // (src/monitor/), which supervises the container until it exits and then execs
+  // `berth monitor-finish`. Returns only on errors.
   Result<int> monitor(std::string_view id, int ready_fd);
+  // One start of the round trip: start_process, report on `ready` (when open), exec berth-monitor
+  // with the restart policy's state (restarts so far, next backoff delay).
+  Result<int> monitor_run(ContainerRecord c, int restarts, int delay_ms, UniqueFd ready);
+  // `monitor-finish`, exec'd by berth-monitor in the same process once the container exited:
+  // reaps it, records the exit (finish_process) and applies the restart policy; to restart,
+  // monitor_run again. Returns the container's exit code when it stays down.
+  Result<int> monitor_finish(std::string_view id, int restarts, int delay_ms);
+  // `health-probe`, run by berth-monitor every healthcheck interval: one check of the running
+  // container whose first process is `pid` (health.h); returns kHealthProbeKill when the
+  // monitor must kill it (on-unhealthy), else 0.
+  Result<int> health_probe(std::string_view id, pid_t pid);
   std::string container_log_path(const std::string& id) const;
   // Present while a user's stop or kill holds the container down: no restart policy applies.
   std::string stopped_marker(const std::string& id) const;

@@ -8,7 +8,6 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <thread>
 
 #include "base/fs.h"
 #include "format/units.h"
@@ -103,43 +102,45 @@ std::optional<HealthSettings> health_settings(const std::string& config_json) {
   return h;
 }
 
-void run_health_loop(pid_t pid, const oci::RuntimeSpec& spec, const HealthSettings& h,
-                     const std::string& dir, bool kill_when_unhealthy) {
-  std::string path = path_join(dir, "health.json");
+void health_begin(const std::string& dir) {
+  ::unlink(path_join(dir, "killed-unhealthy").c_str());
   Json state = {{"Status", "starting"}, {"FailingStreak", 0}, {"Log", Json::array()}};
-  (void)atomic_write_file(path, state.dump());
-  auto started = std::chrono::steady_clock::now();
-  while (::kill(pid, 0) == 0) {
-    std::this_thread::sleep_for(std::chrono::nanoseconds(h.interval_ns));
-    if (::kill(pid, 0) != 0) break;
-    int64_t begin = image::now_nanos();
-    Probe r = probe(pid, spec, h);
-    int64_t end = image::now_nanos();
-    Json entry = {{"Start", format::format_rfc3339_nano(begin)},
-                  {"End", format::format_rfc3339_nano(end)},
-                  {"ExitCode", r.exit_code},
-                  {"Output", r.output}};
-    state["Log"].push_back(entry);
-    while (state["Log"].size() > kMaxLog) state["Log"].erase(state["Log"].begin());
-    bool in_start_period = std::chrono::steady_clock::now() - started <
-                           std::chrono::nanoseconds(h.start_period_ns);
-    std::string before = state["Status"];
-    if (r.exit_code == 0) {
-      state["Status"] = "healthy";
-      state["FailingStreak"] = 0;
-    } else if (!in_start_period || before == "healthy") {
-      // Failures during the start period do not count, unless the container was healthy.
-      int streak = state["FailingStreak"].get<int>() + 1;
-      state["FailingStreak"] = streak;
-      if (streak >= h.retries) state["Status"] = "unhealthy";
-    }
-    (void)atomic_write_file(path, state.dump());
-    if (kill_when_unhealthy && before != "unhealthy" && state["Status"] == "unhealthy") {
-      (void)atomic_write_file(path_join(dir, "killed-unhealthy"), "");
-      ::kill(pid, SIGKILL);
-      break;
-    }
+  (void)atomic_write_file(path_join(dir, "health.json"), state.dump());
+}
+
+bool health_probe_once(pid_t pid, const oci::RuntimeSpec& spec, const HealthSettings& h,
+                       const std::string& dir, bool in_start_period, bool kill_when_unhealthy) {
+  std::string path = path_join(dir, "health.json");
+  Json state = read_health(dir).value_or(Json::object());
+  if (!state.contains("Status") || !state["Status"].is_string()) state["Status"] = "starting";
+  if (!state.contains("FailingStreak") || !state["FailingStreak"].is_number_integer())
+    state["FailingStreak"] = 0;
+  if (!state.contains("Log") || !state["Log"].is_array()) state["Log"] = Json::array();
+  int64_t begin = image::now_nanos();
+  Probe r = probe(pid, spec, h);
+  int64_t end = image::now_nanos();
+  Json entry = {{"Start", format::format_rfc3339_nano(begin)},
+                {"End", format::format_rfc3339_nano(end)},
+                {"ExitCode", r.exit_code},
+                {"Output", r.output}};
+  state["Log"].push_back(entry);
+  while (state["Log"].size() > kMaxLog) state["Log"].erase(state["Log"].begin());
+  std::string before = state["Status"];
+  if (r.exit_code == 0) {
+    state["Status"] = "healthy";
+    state["FailingStreak"] = 0;
+  } else if (!in_start_period || before == "healthy") {
+    // Failures during the start period do not count, unless the container was healthy.
+    int streak = state["FailingStreak"].get<int>() + 1;
+    state["FailingStreak"] = streak;
+    if (streak >= h.retries) state["Status"] = "unhealthy";
   }
+  (void)atomic_write_file(path, state.dump());
+  if (kill_when_unhealthy && before != "unhealthy" && state["Status"] == "unhealthy") {
+    (void)atomic_write_file(path_join(dir, "killed-unhealthy"), "");
+    return true;
+  }
+  return false;
 }
 
 std::optional<nlohmann::ordered_json> read_health(const std::string& dir) {

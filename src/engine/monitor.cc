@@ -1,22 +1,27 @@
-// Detached containers: `berth monitor <id>` owns the container (its parent), writes its output to
-// the json-file log, and records how it ended. The CLI starts the monitor and waits only until it
-// reports that the container runs.
+// Detached containers. The CLI forks `berth monitor <id>` and waits only until it reports that the
+// container runs. That process starts the container (its child) and then execs the small
+// berth-monitor (src/monitor/) in its place, which copies the output into the json-file log,
+// schedules healthchecks and, once the container has exited, execs `berth monitor-finish`: that
+// records the exit, applies the restart policy and, to start again, goes round once more. So only
+// berth-monitor stays resident while the container runs, and the pid never changes.
 #include <fcntl.h>
-#include <malloc.h>
 #include <poll.h>
 #include <signal.h>
-#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <cstring>
+#include <thread>
 
 #include "base/fs.h"
 #include "base/strings.h"
 #include "engine/engine.h"
 #include "engine/health.h"
 #include "engine/logs.h"
+#include "engine/network.h"
+#include "runtime/cgroup.h"
 
 namespace berth::engine {
 namespace {
@@ -141,155 +146,210 @@ std::string Engine::stopped_marker(const std::string& id) const {
   return path_join(container_dir(id), "stopped-by-user");
 }
 
+namespace {
+
+// The berth binary this process runs from ("(deleted)" after an upgrade replaced it: the new one
+// at the same path is what to run next).
+Result<std::string> self_binary() {
+  char buf[4096];
+  ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
+  if (n < 0) return sys_error("readlink /proc/self/exe");
+  std::string p(buf, static_cast<size_t>(n));
+  const std::string deleted = " (deleted)";
+  if (p.size() > deleted.size() && p.compare(p.size() - deleted.size(), deleted.size(), deleted) == 0)
+    p.resize(p.size() - deleted.size());
+  return p;
+}
+
+// berth-monitor is installed next to berth (CMake builds and installs both).
+Result<std::string> small_monitor_binary(const std::string& berth) {
+  std::string p = path_join(dirname(berth), "berth-monitor");
+  if (::access(p.c_str(), X_OK) != 0)
+    return failed_precondition("the container monitor " + p + " is missing (" +
+                               std::strerror(errno) + "): install berth-monitor next to berth");
+  return p;
+}
+
+void ignore_terminal_signals() {
+  ::signal(SIGHUP, SIG_IGN);
+  ::signal(SIGINT, SIG_IGN);
+  ::signal(SIGPIPE, SIG_IGN);
+}
+
+}  // namespace
+
 Result<int> Engine::monitor(std::string_view id, int ready_fd) {
   UniqueFd ready(ready_fd);
+  auto found = find_container(id);
+  if (!found.ok()) {
+    (void)write_all(ready.get(), "err 125 " + found.error().message());
+    return std::move(found).error();
+  }
+  ignore_terminal_signals();
+  ::unlink(stopped_marker(found->id).c_str());
+  (void)atomic_write_file(path_join(container_dir(found->id), "monitor.pid"),
+                          std::to_string(::getpid()));
+  return monitor_run(*found, 0, 100, std::move(ready));
+}
+
+Result<int> Engine::monitor_run(ContainerRecord c, int restarts, int delay_ms, UniqueFd ready) {
   auto report = [&](const std::string& text) {
     if (ready) (void)write_all(ready.get(), text);
     ready.reset();
   };
-  auto found = find_container(id);
-  if (!found.ok()) {
-    report("err 125 " + found.error().message());
-    return std::move(found).error();
-  }
-  ContainerRecord c = *found;
-  ::signal(SIGHUP, SIG_IGN);
-  ::signal(SIGINT, SIG_IGN);
-  ::signal(SIGPIPE, SIG_IGN);
-  ::unlink(stopped_marker(c.id).c_str());
-  (void)atomic_write_file(path_join(container_dir(c.id), "monitor.pid"), std::to_string(::getpid()));
+  auto refuse = [&](Error e) -> Result<int> {
+    report("err 125 " + e.message());
+    return e;
+  };
+  auto berth = self_binary();
+  if (!berth.ok()) return refuse(berth.error());
+  auto small = small_monitor_binary(*berth);
+  if (!small.ok()) return refuse(small.error());
   LogConfig lc = log_config_of(c.config);
-  RestartPolicy policy = restart_policy_of(c.config);
-  std::optional<LogWriter> writer;
+  UniqueFd log_fd;
   if (lc.driver == "json-file") {
-    auto w = LogWriter::open(container_log_path(c.id), lc);
-    if (!w.ok()) {
-      report("err 125 " + w.error().message());
-      return std::move(w).error();
-    }
-    writer.emplace(std::move(*w));
+    auto fd = open_file(container_log_path(c.id), O_WRONLY | O_CREAT | O_APPEND, 0640);
+    if (!fd.ok()) return refuse(fd.error());
+    log_fd = std::move(*fd);
   }
   BERTH_ASSIGN_OR_RETURN(UniqueFd null_in, open_file("/dev/null", O_RDWR));
-  int restarts = 0;
-  std::string restarting = path_join(container_dir(c.id), "restarting");  // see reconcile_state
-  auto delay = std::chrono::milliseconds(100);  // Docker's restart backoff: doubles, up to 1 min
-  while (true) {
-    UniqueFd out_r, out_w, err_r, err_w;
-    StdioFds stdio{null_in.get(), null_in.get(), null_in.get()};
-    if (writer) {
-      int p1[2], p2[2];
-      if (::pipe2(p1, O_CLOEXEC) < 0 || ::pipe2(p2, O_CLOEXEC) < 0) return sys_error("pipe");
-      out_r.reset(p1[0]);
-      out_w.reset(p1[1]);
-      err_r.reset(p2[0]);
-      err_w.reset(p2[1]);
-      stdio.out = out_w.get();
-      stdio.err = err_w.get();
-    }
-    auto started_at = std::chrono::steady_clock::now();
-    auto st = start_process(c, stdio);
-    ::unlink(restarting.c_str());  // running again (or given up): no longer "restarting"
-    if (!st.ok()) {
-      report("err " + std::to_string(runtime::exit_code_for(st.error())) + " " +
-             st.error().message());
-      Json conf = Json::parse(c.config, nullptr, false);
-      if (!conf.is_discarded() && conf.value("AutoRemove", false)) (void)remove_container(c.id, true, true);
-      return std::move(st).error();
-    }
-    report("ok");
-    // Starting the container (image, spec, seccomp, sqlite) left freed heap behind; hand it back
-    // so the monitor, one per running container, keeps only what it uses.
-    ::malloc_trim(0);
-    out_w.reset();
-    err_w.reset();
-    // The healthcheck runs in a child of its own: a check that hangs never stalls the log.
-    pid_t health_pid = -1;
-    std::string dir = container_dir(c.id);
-    if (auto hs = health_settings(c.config)) {
-      ::unlink(path_join(dir, "killed-unhealthy").c_str());
-      auto spec_text = read_file(path_join(dir, "config.json"));
-      auto spec = spec_text.ok() ? oci::parse_runtime_spec(*spec_text) : Result<oci::RuntimeSpec>(spec_text.error());
-      if (spec.ok()) {
-        pid_t monitor_pid = ::getpid();
-        health_pid = ::fork();
-        if (health_pid == 0) {
-          // Dies with the monitor (the monitor kills it at the end of each run): a probe loop
-          // outliving its run would keep probing, and killing, a container it no longer owns.
-          ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-          if (::getppid() != monitor_pid) ::_exit(0);
-          out_r.reset();  // the log pipes are the monitor's alone
-          err_r.reset();
-          run_health_loop(st->proc.pid, *spec, *hs, dir, policy.name == "on-unhealthy");
-          ::_exit(0);
-        }
-      }
-    }
-    if (writer) {
-      // Copy both streams into the log until every holder of the pipes has closed them.
-      struct pollfd fds[2] = {{out_r.get(), POLLIN, 0}, {err_r.get(), POLLIN, 0}};
-      int open_streams = 2;
-      char buf[65536];
-      while (open_streams > 0) {
-        int n = ::poll(fds, 2, -1);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) break;
-        for (int i = 0; i < 2; ++i) {
-          if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
-          ssize_t r = ::read(fds[i].fd, buf, sizeof buf);
-          if (r <= 0) {
-            fds[i].fd = -1;
-            --open_streams;
-            continue;
-          }
-          (void)writer->write(i == 0 ? "stdout" : "stderr",
-                              std::string_view(buf, static_cast<size_t>(r)));
-        }
-      }
-      (void)writer->flush();
-    }
-    // Marked before the exit goes on record, so that no reader ever sees "exited" for a container
-    // that starts again (rm would remove it under its monitor); unmarked below if it does not.
-    bool may_restart = policy.name != "no" && !path_exists(stopped_marker(c.id)) &&
-                       (policy.max_retries == 0 || restarts < policy.max_retries);
-    if (may_restart) (void)atomic_write_file(restarting, "");
-    auto finished = finish_process(c, *st);
-    if (health_pid > 0) {
-      ::kill(health_pid, SIGKILL);
-      while (::waitpid(health_pid, nullptr, 0) < 0 && errno == EINTR) {
-      }
-    }
-    if (!finished.ok()) ::unlink(restarting.c_str());
-    BERTH_ASSIGN_OR_RETURN(int code, std::move(finished));
-    bool unhealthy_kill = ::unlink(path_join(dir, "killed-unhealthy").c_str()) == 0;
-    if (path_exists(stopped_marker(c.id)) ||
-        !should_restart(policy, code, restarts, unhealthy_kill)) {
-      ::unlink(restarting.c_str());
-      return code;
-    }
-    // Until the next start, inspect and ps say "restarting" (Docker's state), not "exited": a
-    // reader that sees the restart count go up must not take the gap for the final exit.
-    if (!may_restart) (void)atomic_write_file(restarting, "");
-    // A container that ran for 10 s starts over with the shortest delay, as Docker's does.
-    if (std::chrono::steady_clock::now() - started_at > std::chrono::seconds(10))
-      delay = std::chrono::milliseconds(100);
-    for (auto waited = std::chrono::milliseconds(0); waited < delay;
-         waited += std::chrono::milliseconds(50)) {
-      if (path_exists(stopped_marker(c.id))) {
-        ::unlink(restarting.c_str());
-        return code;
-      }
-      ::usleep(50000);
-    }
-    delay = std::min(delay * 2, std::chrono::milliseconds(60000));
-    ++restarts;
-    (void)atomic_write_file(path_join(container_dir(c.id), "restart_count"), std::to_string(restarts));
-    auto again = find_container(c.id);
-    if (!again.ok() || path_exists(stopped_marker(c.id))) {  // removed or stopped meanwhile
-      ::unlink(restarting.c_str());
-      return code;
-    }
-    c = *again;
+  UniqueFd out_r, out_w, err_r, err_w;
+  StdioFds stdio{null_in.get(), null_in.get(), null_in.get()};
+  if (log_fd) {
+    int p1[2], p2[2];
+    if (::pipe2(p1, O_CLOEXEC) < 0) return refuse(sys_error("pipe"));
+    out_r.reset(p1[0]);
+    out_w.reset(p1[1]);
+    if (::pipe2(p2, O_CLOEXEC) < 0) return refuse(sys_error("pipe"));
+    err_r.reset(p2[0]);
+    err_w.reset(p2[1]);
+    stdio.out = out_w.get();
+    stdio.err = err_w.get();
   }
+  std::string restarting = path_join(container_dir(c.id), "restarting");  // see reconcile_state
+  auto st = start_process(c, stdio);
+  ::unlink(restarting.c_str());  // running again (or given up): no longer "restarting"
+  if (!st.ok()) {
+    report("err " + std::to_string(runtime::exit_code_for(st.error())) + " " +
+           st.error().message());
+    Json conf = Json::parse(c.config, nullptr, false);
+    if (!conf.is_discarded() && conf.value("AutoRemove", false)) (void)remove_container(c.id, true, true);
+    return std::move(st).error();
+  }
+  report("ok");
+  out_w.reset();
+  err_w.reset();
+  std::vector<std::string> args = {*small, c.id, "--berth", *berth, "--root", opts_.root,
+                                   "--runroot", opts_.runroot, "--pid", std::to_string(st->proc.pid),
+                                   "--restarts", std::to_string(restarts),
+                                   "--delay-ms", std::to_string(delay_ms)};
+  std::vector<int> handed;
+  auto hand = [&](const char* flag, int fd) {
+    args.push_back(flag);
+    args.push_back(std::to_string(fd));
+    handed.push_back(fd);
+  };
+  if (st->proc.console) {
+    hand("--console", st->proc.console.get());  // -t: the pty master carries both streams
+  } else if (out_r) {
+    hand("--out", out_r.get());
+    hand("--err", err_r.get());
+  }
+  if (log_fd) {
+    hand("--log-fd", log_fd.get());
+    args.insert(args.end(), {"--log", container_log_path(c.id), "--max-size",
+                             std::to_string(lc.max_size), "--max-files", std::to_string(lc.max_files)});
+  }
+  if (auto hs = health_settings(c.config)) {
+    health_begin(container_dir(c.id));
+    args.insert(args.end(), {"--health-interval", std::to_string(hs->interval_ns),
+                             "--health-timeout", std::to_string(hs->timeout_ns)});
+  }
+  // The sockets that reserve published ports stay open for as long as the container runs:
+  // inherited by berth-monitor, closed by its exec back into berth.
+  if (st->net)
+    for (const auto& r : st->net->reservations) handed.push_back(r.get());
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  // Only the fds named above pass into berth-monitor: everything else (the database, the
+  // caller's leftovers) is closed by the exec.
+  ::syscall(SYS_close_range, 3U, ~0U, 4U /* CLOSE_RANGE_CLOEXEC */);
+  for (int fd : handed) ::fcntl(fd, F_SETFD, 0);
+  ::execv(small->c_str(), argv.data());
+  // The container runs with nobody to supervise it: stop it and record the failure.
+  auto failed = sys_error("exec " + *small);
+  ::kill(st->proc.pid, SIGKILL);
+  (void)finish_process(c, *st);
+  return failed;
+}
+
+Result<int> Engine::monitor_finish(std::string_view id, int restarts, int delay_ms) {
+  ignore_terminal_signals();
+  BERTH_ASSIGN_OR_RETURN(ContainerRecord c, find_container(id));
+  // The container is this process's child: berth-monitor saw it exit and left the zombie, so
+  // its pid stays reserved until finish_process has put the exit on record.
+  if (c.pid <= 0) return failed_precondition("container " + c.id + " has no process on record");
+  Started st;
+  st.proc.pid = c.pid;
+  BERTH_ASSIGN_OR_RETURN(auto layout, runtime::detect_cgroups());
+  BERTH_ASSIGN_OR_RETURN(st.cgroup, runtime::open_cgroup(layout, "berth/" + c.id));
+  RestartPolicy policy = restart_policy_of(c.config);
+  std::string dir = container_dir(c.id);
+  std::string restarting = path_join(dir, "restarting");
+  // Marked before the exit goes on record, so that no reader ever sees "exited" for a container
+  // that starts again (rm would remove it under its monitor); unmarked below if it does not.
+  bool may_restart = policy.name != "no" && !path_exists(stopped_marker(c.id)) &&
+                     (policy.max_retries == 0 || restarts < policy.max_retries);
+  if (may_restart) (void)atomic_write_file(restarting, "");
+  auto finished = finish_process(c, st);
+  if (!finished.ok()) ::unlink(restarting.c_str());
+  BERTH_ASSIGN_OR_RETURN(int code, std::move(finished));
+  bool unhealthy_kill = ::unlink(path_join(dir, "killed-unhealthy").c_str()) == 0;
+  if (path_exists(stopped_marker(c.id)) ||
+      !should_restart(policy, code, restarts, unhealthy_kill)) {
+    ::unlink(restarting.c_str());
+    return code;
+  }
+  // Until the next start, inspect and ps say "restarting" (Docker's state), not "exited": a
+  // reader that sees the restart count go up must not take the gap for the final exit.
+  if (!may_restart) (void)atomic_write_file(restarting, "");
+  // Docker's backoff: from 100 ms, doubling up to 1 min; a container that ran for 10 s starts
+  // over with the shortest delay.
+  auto delay = std::chrono::milliseconds(delay_ms);
+  if (c.finished_at - c.started_at > 10'000'000'000) delay = std::chrono::milliseconds(100);
+  for (auto waited = std::chrono::milliseconds(0); waited < delay;
+       waited += std::chrono::milliseconds(50)) {
+    if (path_exists(stopped_marker(c.id))) {
+      ::unlink(restarting.c_str());
+      return code;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  delay = std::min(delay * 2, std::chrono::milliseconds(60000));
+  ++restarts;
+  (void)atomic_write_file(path_join(dir, "restart_count"), std::to_string(restarts));
+  auto again = find_container(c.id);
+  if (!again.ok() || path_exists(stopped_marker(c.id))) {  // removed or stopped meanwhile
+    ::unlink(restarting.c_str());
+    return code;
+  }
+  return monitor_run(*again, restarts, static_cast<int>(delay.count()), UniqueFd());
+}
+
+Result<int> Engine::health_probe(std::string_view id, pid_t pid) {
+  BERTH_ASSIGN_OR_RETURN(ContainerRecord c, find_container(id));
+  // Only the run its monitor asked about: never exec into a pid that is not the container's.
+  if (c.state != "running" || c.pid != pid) return 0;
+  auto hs = health_settings(c.config);
+  if (!hs) return 0;
+  std::string dir = container_dir(c.id);
+  BERTH_ASSIGN_OR_RETURN(auto spec_text, read_file(path_join(dir, "config.json")));
+  BERTH_ASSIGN_OR_RETURN(auto spec, oci::parse_runtime_spec(spec_text));
+  bool in_start_period = image::now_nanos() - c.started_at < hs->start_period_ns;
+  bool kill = health_probe_once(pid, spec, *hs, dir, in_start_period,
+                                restart_policy_of(c.config).name == "on-unhealthy");
+  return kill ? kHealthProbeKill : 0;
 }
 
 }  // namespace berth::engine

@@ -660,16 +660,52 @@ void add_start_wait_restart(CLI::App* parent, Cli& cli) {
   });
 }
 
+// Internal verbs of the detached monitor's round trip (engine/monitor.cc), hidden from help:
+// `monitor ID` (started by run -d and start), `monitor-finish ID` and `health-probe ID`
+// (exec'd by berth-monitor).
 void add_monitor(CLI::App& app, Cli& cli) {
   auto id = std::make_shared<std::string>();
-  auto* m = app.add_subcommand("monitor", "");  // internal: started by run -d and start
-  m->group("");  // hidden from help
+  auto* m = app.add_subcommand("monitor", "");
+  m->group("");
   m->add_option("ID", *id)->required();
   m->callback([&cli, id] {
     auto eng = cli.engine();
     if (!eng.ok()) return cli.fail(eng.error());
     auto code = (*eng)->monitor(*id, 3);
     cli.exit_code = code.ok() ? 0 : 1;
+  });
+  struct Finish {
+    std::string id;
+    int restarts = 0, delay_ms = 100;
+  };
+  auto f = std::make_shared<Finish>();
+  auto* fin = app.add_subcommand("monitor-finish", "");
+  fin->group("");
+  fin->add_option("ID", f->id)->required();
+  fin->add_option("--restarts", f->restarts);
+  fin->add_option("--delay-ms", f->delay_ms);
+  fin->callback([&cli, f] {
+    auto eng = cli.engine();
+    if (!eng.ok()) return cli.fail(eng.error());
+    auto code = (*eng)->monitor_finish(f->id, f->restarts, f->delay_ms);
+    if (!code.ok()) return cli.fail(code.error());
+    cli.exit_code = *code;
+  });
+  struct Probe {
+    std::string id;
+    int pid = 0;
+  };
+  auto p = std::make_shared<Probe>();
+  auto* probe = app.add_subcommand("health-probe", "");
+  probe->group("");
+  probe->add_option("ID", p->id)->required();
+  probe->add_option("--pid", p->pid)->required();
+  probe->callback([&cli, p] {
+    auto eng = cli.engine();
+    if (!eng.ok()) return cli.fail(eng.error());
+    auto code = (*eng)->health_probe(p->id, p->pid);
+    if (!code.ok()) return cli.fail(code.error());
+    cli.exit_code = *code;
   });
 }
 

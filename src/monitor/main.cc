@@ -1,0 +1,244 @@
+// berth-monitor: the resident supervisor of one detached container (see args.h for its command
+// line, docs/architecture.md "Detached containers" for the round trip).
+//
+// berth starts the container, then execs this program in the same process, so the container
+// stays its child and monitor.pid stays right. It copies the container's output into the
+// json-file log, runs the healthcheck schedule (each probe is a short-lived
+// `berth health-probe`), and when the container has exited it execs berth again
+// (`monitor-finish`) to record the exit and apply the restart policy. The container's zombie is
+// left for that berth to reap, so its pid cannot be reused before the exit is on record.
+//
+// Plain C++ on libc, linked statically: one of these runs per container, and what it maps is
+// what it costs (docs/benchmarks.md, "Monitor memory").
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/timerfd.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "monitor/args.h"
+#include "monitor/json_log.h"
+
+extern char** environ;
+
+namespace berth::monitor {
+namespace {
+
+// berth health-probe exits with this when the probe turned the container unhealthy and its
+// restart policy (on-unhealthy) wants it killed (engine/health.h: kHealthProbeKill).
+constexpr int kProbeKill = 3;
+// A probe enforces the healthcheck's timeout itself; this much longer and it is stuck.
+constexpr int64_t kProbeGraceNs = 10'000'000'000;
+// After the container exited, output still buffered in the pipes is copied for at most this
+// long (a process outside the container's pid namespace may hold them open for ever).
+constexpr int kDrainMs = 2000;
+
+LineBuffer g_out, g_err;  // static: their pages are touched only as far as output reaches
+LogFile g_log;
+
+int64_t monotonic_ms() {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void arm(int tfd, int64_t ns) {
+  struct itimerspec it = {};
+  it.it_value.tv_sec = ns / 1000000000;
+  it.it_value.tv_nsec = ns % 1000000000;
+  if (it.it_value.tv_sec == 0 && it.it_value.tv_nsec == 0) it.it_value.tv_nsec = 1;
+  timerfd_settime(tfd, 0, &it, nullptr);
+}
+
+void unblock_signals() {
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, nullptr);
+}
+
+pid_t start_probe(const Args& a) {
+  char pid[24];
+  format_decimal(a.pid, pid);
+  const char* argv[] = {a.berth, "--root", a.root, "--runroot", a.runroot, "health-probe",
+                        a.id, "--pid", pid, nullptr};
+  pid_t p = fork();
+  if (p == 0) {
+    unblock_signals();
+    execve(a.berth, const_cast<char* const*>(argv), environ);
+    _exit(127);
+  }
+  return p;
+}
+
+// Container exited (a zombie, not reaped)?
+bool container_exited(pid_t pid) {
+  siginfo_t info = {};
+  if (waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG | WNOWAIT) < 0)
+    return errno == ECHILD;  // not ours any more: nothing left to wait for
+  return info.si_pid == pid;
+}
+
+struct Stream {
+  int fd;
+  LineBuffer* buf;
+};
+
+// Reads once from s; false at its end (EOF, or EIO from a pty whose other side is closed).
+bool pump(Stream& s) {
+  LineBuffer& b = *s.buf;
+  ssize_t r = read(s.fd, b.buf + b.len, kMaxLine - b.len);
+  if (r < 0 && (errno == EINTR || errno == EAGAIN)) return true;
+  if (r <= 0) return false;
+  if (g_log.fd < 0) {
+    b.len = 0;  // no log (--log-driver none): the bytes go nowhere
+    return true;
+  }
+  b.len += static_cast<size_t>(r);
+  emit_lines(b, g_log, false);
+  return true;
+}
+
+// To stderr (berth gives the monitor /dev/null; a person running it by hand sees it).
+void say(const char* a, const char* b = "") {
+  (void)!write(2, a, strlen(a));
+  (void)!write(2, b, strlen(b));
+  (void)!write(2, "\n", 1);
+}
+
+[[noreturn]] void finish(const Args& a) {
+  if (g_log.fd >= 0) {
+    emit_lines(g_out, g_log, true);
+    emit_lines(g_err, g_log, true);
+  }
+  unblock_signals();
+  const char* argv[] = {a.berth, "--root", a.root, "--runroot", a.runroot, "monitor-finish",
+                        a.id, "--restarts", a.restarts, "--delay-ms", a.delay_ms, nullptr};
+  execve(a.berth, const_cast<char* const*>(argv), environ);
+  // Nothing records the exit now: ps says "Exited (255)" once this process is gone, as after a
+  // crash of the monitor.
+  say("berth-monitor: cannot exec ", a.berth);
+  _exit(1);
+}
+
+int run(const Args& a) {
+  signal(SIGHUP, SIG_IGN);
+  signal(SIGINT, SIG_IGN);
+  signal(SIGPIPE, SIG_IGN);
+  // Nothing inherited (the fds named on the command line included) passes into the probes or
+  // the next exec of berth.
+  syscall(SYS_close_range, 3U, ~0U, 4U /* CLOSE_RANGE_CLOEXEC */);
+  sigset_t chld;
+  sigemptyset(&chld);
+  sigaddset(&chld, SIGCHLD);
+  sigprocmask(SIG_BLOCK, &chld, nullptr);
+  int sfd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
+  if (sfd < 0) return 1;
+
+  if (a.log_fd >= 0) {
+    g_log.fd = a.log_fd;
+    g_log.path = a.log_path;
+    g_log.max_size = static_cast<uint64_t>(a.max_size);
+    g_log.max_files = a.max_files;
+    struct stat st;
+    g_log.size = fstat(a.log_fd, &st) == 0 ? static_cast<uint64_t>(st.st_size) : 0;
+  }
+  g_out.name = "stdout";
+  g_err.name = "stderr";
+  Stream streams[2];
+  int nstreams = 0;
+  if (a.console_fd >= 0) streams[nstreams++] = {a.console_fd, &g_out};
+  if (a.out_fd >= 0) streams[nstreams++] = {a.out_fd, &g_out};
+  if (a.err_fd >= 0) streams[nstreams++] = {a.err_fd, &g_err};
+
+  int tfd = -1;
+  if (a.health_interval_ns > 0) {
+    tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+    if (tfd >= 0) arm(tfd, a.health_interval_ns);
+  }
+  pid_t probe = -1;
+  bool probing = tfd >= 0;  // until the container is killed as unhealthy
+  bool exited = false;
+  int64_t exited_at = 0;
+
+  while (true) {
+    if (probe > 0) {
+      int status = 0;
+      if (waitpid(probe, &status, WNOHANG) == probe) {
+        probe = -1;
+        if (WIFEXITED(status) && WEXITSTATUS(status) == kProbeKill) {
+          probing = false;  // the probe wrote killed-unhealthy; the exit goes on record
+          if (!exited) kill(a.pid, SIGKILL);
+        } else if (probing) {
+          arm(tfd, a.health_interval_ns);
+        }
+      }
+    }
+    if (!exited && container_exited(a.pid)) {
+      exited = true;
+      exited_at = monotonic_ms();
+    }
+    int open_streams = 0;
+    for (int i = 0; i < nstreams; ++i) open_streams += streams[i].fd >= 0;
+    int timeout = -1;
+    if (exited) {
+      timeout = static_cast<int>(kDrainMs - (monotonic_ms() - exited_at));
+      if (open_streams == 0 || timeout <= 0) break;
+    }
+    struct pollfd fds[4];
+    int n = 0;
+    for (int i = 0; i < nstreams; ++i) fds[n++] = {streams[i].fd, POLLIN, 0};
+    fds[n++] = {sfd, POLLIN, 0};
+    if (tfd >= 0) fds[n++] = {tfd, POLLIN, 0};
+    int ready = poll(fds, static_cast<nfds_t>(n), timeout);
+    if (ready < 0 && errno != EINTR) break;
+    if (ready <= 0) continue;
+    for (int i = 0; i < nstreams; ++i) {
+      if (streams[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+      if (!pump(streams[i])) {
+        close(streams[i].fd);
+        streams[i].fd = -1;
+      }
+    }
+    if (fds[nstreams].revents & POLLIN) {
+      struct signalfd_siginfo si;
+      while (read(sfd, &si, sizeof si) == sizeof si) {
+      }
+    }
+    if (tfd >= 0 && (fds[nstreams + 1].revents & POLLIN)) {
+      uint64_t ticks;
+      (void)!read(tfd, &ticks, sizeof ticks);
+      if (probe > 0) {
+        kill(probe, SIGKILL);  // stuck past its timeout; reaped above, then rescheduled
+      } else if (probing && !exited) {
+        probe = start_probe(a);
+        if (probe > 0) arm(tfd, a.health_timeout_ns + kProbeGraceNs);
+        else arm(tfd, a.health_interval_ns);
+      }
+    }
+  }
+  if (probe > 0) {  // the container is gone: its probe has nothing left to check
+    kill(probe, SIGKILL);
+    while (waitpid(probe, nullptr, 0) < 0 && errno == EINTR) {
+    }
+  }
+  finish(a);
+}
+
+}  // namespace
+}  // namespace berth::monitor
+
+int main(int argc, char** argv) {
+  berth::monitor::Args a;
+  if (const char* err = berth::monitor::parse_args(argc, argv, a)) {
+    berth::monitor::say("berth-monitor: ", err);
+    return 2;
+  }
+  return berth::monitor::run(a);
+}
