@@ -23,4 +23,9 @@ Status enable_route_localnet(const std::string& link) {
   return write_sysctl("/proc/sys/net/ipv4/conf/" + link + "/route_localnet", "1");
 }
 
+bool host_has_ipv6() {
+  auto text = read_file("/proc/net/if_inet6");
+  return text.ok() && text->find_first_not_of(" \n") != std::string::npos;
+}
+
 }  // namespace berth::network

@@ -13,4 +13,9 @@ Status enable_ip_forward();
 // (only that link; the host's other interfaces keep dropping loopback-addressed packets).
 Status enable_route_localnet(const std::string& link);
 
+// Whether the host (this network namespace) has IPv6: any address in /proc/net/if_inet6 (none
+// when the kernel has no IPv6, or with net.ipv6.conf.all.disable_ipv6=1, which removes them all,
+// ::1 included). Without it `-p 8080:80` publishes on IPv4 only, without an error, as Docker does.
+bool host_has_ipv6();
+
 }  // namespace berth::network
