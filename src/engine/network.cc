@@ -279,7 +279,7 @@ Status ensure_nft(Engine& e) {
   auto stored = read_file(nft_handle_path(e));
   BERTH_ASSIGN_OR_RETURN(auto handle, network::table_handle(nft_table(e)));
   if (stored.ok() && handle && std::string(trim(*stored)) == std::to_string(*handle)) return {};
-  if (stored.ok()) spdlog::info("nftables table {} was lost or replaced: rebuilding it", nft_table(e));
+  if (stored.ok()) spdlog::debug("nftables table {} was lost or replaced: rebuilding it", nft_table(e));
   return sync_nft(e);
 }
 

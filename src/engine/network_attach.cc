@@ -95,8 +95,8 @@ void refresh_peers(Engine& e, const Endpoint& ep) {
 }
 
 // A bound socket of one family on ip:port (port 0: the kernel picks); errno on failure. IPv6
-// sockets are IPV6_V6ONLY, so [::]:8080 and 0.0.0.0:8080 are two separate reservations. No
-// SO_REUSEADDR: two berth reservations must conflict.
+// sockets are IPV6_V6ONLY, so [::]:8080 and 0.0.0.0:8080 are two separate reservations. The IPv4
+// ones have no SO_REUSEADDR: two berth reservations must conflict.
 Result<UniqueFd> bind_one(const std::string& proto, const std::string& ip, uint16_t port, bool v6,
                           int& err) {
   int type = proto == "udp" ? SOCK_DGRAM : SOCK_STREAM;
@@ -110,6 +110,11 @@ Result<UniqueFd> bind_one(const std::string& proto, const std::string& ip, uint1
   if (v6) {
     int one = 1;
     ::setsockopt(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+    // The proxy's listener accepts connections, which leave TIME_WAIT sockets on the port after
+    // it closes them: without SO_REUSEADDR the port could not be published again for a minute.
+    // A TCP socket that listens still conflicts with any other bind of the port; not for UDP,
+    // where SO_REUSEADDR would let two bind the same port.
+    if (type == SOCK_STREAM) ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     auto* sa = reinterpret_cast<sockaddr_in6*>(&ss);
     sa->sin6_family = AF_INET6;
     sa->sin6_port = htons(port);
@@ -249,6 +254,8 @@ Status add_interface(const Endpoint& ep, const EndpointNet& n, bool default_rout
   BERTH_ASSIGN_OR_RETURN(auto host, network::Netlink::open());
   BERTH_ASSIGN_OR_RETURN(auto mac, network::parse_mac(n.mac));
   BERTH_TRY(host.create_veth(n.host_veth, n.bridge, n.ifname, nsfd.get(), mac));
+  // Only a container with published ports can reach itself through one (hairpin).
+  if (!ep.ports.empty()) BERTH_TRY(network::enable_hairpin(n.host_veth));
   BERTH_ASSIGN_OR_RETURN(auto scope, network::NetnsScope::enter(ep.netns));
   BERTH_ASSIGN_OR_RETURN(auto inside, network::Netlink::open());
   BERTH_TRY(inside.set_up("lo"));
