@@ -67,10 +67,13 @@ hf() {  # hf FILE CMD
 }
 median_of() { jq -r '.results[0].times | sort | length as $l | .[(($l - 1) / 2 | floor)] * 1000' "$1"; }
 stats() {  # stats NAME JSON REF_MS
-  jq -r --arg n "$1" --argjson ref "$3" '.results[0].times | sort | length as $l |
+  # CPU (user + system, mean, the engine's children included) varies less with the machine's
+  # load than wall time: it shows what the engine itself does.
+  jq -r --arg n "$1" --argjson ref "$3" '.results[0] | ((.user + .system) * 1000) as $cpu |
+    .times | sort | length as $l |
     (.[(($l - 1) / 2 | floor)] * 1000) as $med | (.[(($l * 0.9) | ceil) - 1] * 1000) as $p90 |
-    "\($n)\t\($med)\t\($p90)\t\($med / $ref)"' "$2" |
-    awk -F'\t' '{printf "%s\t%.1f\t%.1f\t%.2f\n", $1, $2, $3, $4}'
+    "\($n)\t\($med)\t\($p90)\t\($med / $ref)\t\($cpu)"' "$2" |
+    awk -F'\t' '{printf "%s\t%.1f\t%.1f\t%.2f\t%.1f\n", $1, $2, $3, $4, $5}'
 }
 
 echo "host: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg) (shared with other builds)"
@@ -85,7 +88,7 @@ hf "$work/berth-none.json" "$B run --rm --pull never --network none bench-busybo
 hf "$work/podman-none.json" "$P run --rm --pull never --network none localhost/bench-busybox true"
 ref=$(median_of "$work/podman-bridge.json")
 {
-  printf 'engine\tmedian ms\tp90 ms\tmedian / podman bridge\n'
+  printf 'engine\tmedian ms\tp90 ms\tmedian / podman bridge\tcpu ms (mean)\n'
   stats "berth bridge" "$work/berth-bridge.json" "$ref"
   [ -z "$BASE" ] || stats "berth bridge (BERTH_BASE)" "$work/base-bridge.json" "$ref"
   stats "berth bridge -p 18000:80" "$work/berth-port.json" "$ref"
