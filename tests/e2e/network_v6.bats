@@ -140,6 +140,28 @@ s.bind(("::",18184)); s.listen(); time.sleep(30)' &
   [ "$output" = "hello from c4" ]
 }
 
+@test "after SIGKILL of the monitor, the IPv6 proxy is gone and its port is free" {
+  need_ipv6
+  web k1 -p 18192:80
+  fetch 'http://[::1]:18192/' >/dev/null
+  pid=$(berth inspect --format '{{.State.Pid}}' k1)
+  monitor=$(ps -o ppid= -p "$pid" | tr -d ' ')
+  proxy=$(ps -o pid= --ppid "$monitor" -o comm= | awk '$2 == "berth-proxy" {print $1}')
+  [ -n "$proxy" ]
+  kill -9 "$monitor" "$pid"
+  # Gone, or a zombie waiting for whoever adopted it (this host's pid 1 may not reap).
+  gone() { [ ! -e "/proc/$proxy" ] || grep -q '^State:.*Z' "/proc/$proxy/status" 2>/dev/null; }
+  for i in $(seq 1 50); do gone && break; sleep 0.1; done
+  gone
+  # The orphans are reaped by whoever adopts them: wait until they are gone.
+  for i in $(seq 1 50); do [ -e "/proc/$pid" ] || [ -e "/proc/$monitor" ] || break; sleep 0.1; done
+  run berth system check
+  expect_status 0
+  web k2 -p 18192:80
+  run fetch 'http://[::1]:18192/'
+  [ "$output" = "hello from k2" ]
+}
+
 @test "a host without IPv6 publishes on IPv4 only, without an error" {
   # A private network namespace whose IPv6 is disabled (the host's own is untouched), and a
   # private berth root: its bridge and table live and die with the namespace.
