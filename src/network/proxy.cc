@@ -253,6 +253,9 @@ Result<UserlandProxy> UserlandProxy::start(std::vector<ProxyRoute> routes) {
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (::getppid() != parent) ::_exit(0);  // the supervisor died before the line above
     ::prctl(PR_SET_NAME, "berth-proxy");
+    // Out of the supervisor's process group: a Ctrl-C at `berth run`'s terminal is for the
+    // container (forwarded by the CLI), not for its proxy.
+    ::setpgid(0, 0);
     for (int sig = 1; sig < NSIG; ++sig)
       if (sig != SIGKILL && sig != SIGSTOP) ::signal(sig, SIG_DFL);
     ::signal(SIGPIPE, SIG_IGN);
