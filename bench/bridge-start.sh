@@ -3,6 +3,8 @@
 # `podman run --rm IMG true` (podman 4.3 from Debian, CNI bridge), and both with --network none
 # for what the network costs. Median and p90 in ms, ratios to podman.
 # Usage: bench/bridge-start.sh [RUNS (default 20)]   (as root; Debian 12)
+# BERTH_BASE=/path/to/older/berth adds that build's rows (same runs, same namespace), to measure
+# a change side by side: e.g. cp build/bin/berth /tmp/berth-before before rebuilding.
 # Both engines run in a private network namespace and mount namespace made for this script: their
 # bridges, veths, nftables/iptables rules and ip_forward live and die there, and podman's CNI
 # state (/var/lib/cni, /run/netns) is a tmpfs. Nothing of the host's network changes, and nothing
@@ -32,10 +34,18 @@ mkdir -p "$work/podman"
 podman_conf "$work/podman/containers.conf" "$work/podman/tmp"
 P="podman --root $work/podman/root --runroot $work/podman/run --storage-driver overlay"
 B="$BERTH --root $work/berth --runroot $work/berth/run"
+BASE=${BERTH_BASE:-}
+[ -z "$BASE" ] || [ -x "$BASE" ] || { echo "BERTH_BASE=$BASE is not executable" >&2; exit 1; }
+# The older build gets its own root (its records may differ) and so its own bridge and table.
+[ -z "$BASE" ] || A="$BASE --root $work/base --runroot $work/base/run"
 cleanup() {
   set +e
   ids=$($B ps -aq 2>/dev/null)
   [ -z "$ids" ] || $B rm -f $ids >/dev/null 2>&1
+  if [ -n "$BASE" ]; then
+    ids=$($A ps -aq 2>/dev/null)
+    [ -z "$ids" ] || $A rm -f $ids >/dev/null 2>&1
+  fi
   timeout 120 $P rm -a -f -t 0 >/dev/null 2>&1
   grep -o " $work[^ ]*" /proc/self/mounts | sort -r | while read -r m; do umount -l "$m" 2>/dev/null; done
   rm -rf "$work"
@@ -48,6 +58,7 @@ trap 'exit 130' INT TERM
 
 tests/fixtures/busybox-rootfs.sh "$work/busybox.tar"
 $B import "$work/busybox.tar" bench-busybox >/dev/null
+[ -z "$BASE" ] || $A import "$work/busybox.tar" bench-busybox >/dev/null
 $P import -q "$work/busybox.tar" localhost/bench-busybox >/dev/null
 
 hf() {  # hf FILE CMD
@@ -56,22 +67,32 @@ hf() {  # hf FILE CMD
 }
 median_of() { jq -r '.results[0].times | sort | length as $l | .[(($l - 1) / 2 | floor)] * 1000' "$1"; }
 stats() {  # stats NAME JSON REF_MS
-  jq -r --arg n "$1" --argjson ref "$3" '.results[0].times | sort | length as $l |
+  # CPU (user + system, mean, the engine's children included) varies less with the machine's
+  # load than wall time: it shows what the engine itself does.
+  jq -r --arg n "$1" --argjson ref "$3" '.results[0] | ((.user + .system) * 1000) as $cpu |
+    .times | sort | length as $l |
     (.[(($l - 1) / 2 | floor)] * 1000) as $med | (.[(($l * 0.9) | ceil) - 1] * 1000) as $p90 |
-    "\($n)\t\($med)\t\($p90)\t\($med / $ref)"' "$2" |
-    awk -F'\t' '{printf "%s\t%.1f\t%.1f\t%.2f\n", $1, $2, $3, $4}'
+    "\($n)\t\($med)\t\($p90)\t\($med / $ref)\t\($cpu)"' "$2" |
+    awk -F'\t' '{printf "%s\t%.1f\t%.1f\t%.2f\t%.1f\n", $1, $2, $3, $4, $5}'
 }
 
 echo "host: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg) (shared with other builds)"
 echo "== run --rm busybox true, default bridge and --network none ($runs runs each, after 3 warmups) =="
 hf "$work/berth-bridge.json" "$B run --rm --pull never bench-busybox true"
+[ -z "$BASE" ] || hf "$work/base-bridge.json" "$A run --rm --pull never bench-busybox true"
+# With a published port (its map elements are added at start and removed at exit).
+hf "$work/berth-port.json" "$B run --rm --pull never -p 18000:80 bench-busybox true"
+[ -z "$BASE" ] || hf "$work/base-port.json" "$A run --rm --pull never -p 18001:80 bench-busybox true"
 hf "$work/podman-bridge.json" "$P run --rm --pull never localhost/bench-busybox true"
 hf "$work/berth-none.json" "$B run --rm --pull never --network none bench-busybox true"
 hf "$work/podman-none.json" "$P run --rm --pull never --network none localhost/bench-busybox true"
 ref=$(median_of "$work/podman-bridge.json")
 {
-  printf 'engine\tmedian ms\tp90 ms\tmedian / podman bridge\n'
+  printf 'engine\tmedian ms\tp90 ms\tmedian / podman bridge\tcpu ms (mean)\n'
   stats "berth bridge" "$work/berth-bridge.json" "$ref"
+  [ -z "$BASE" ] || stats "berth bridge (BERTH_BASE)" "$work/base-bridge.json" "$ref"
+  stats "berth bridge -p 18000:80" "$work/berth-port.json" "$ref"
+  [ -z "$BASE" ] || stats "berth bridge -p (BERTH_BASE)" "$work/base-port.json" "$ref"
   stats "podman bridge (CNI, runc)" "$work/podman-bridge.json" "$ref"
   stats "berth none" "$work/berth-none.json" "$ref"
   stats "podman none (runc)" "$work/podman-none.json" "$ref"

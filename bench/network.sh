@@ -2,7 +2,8 @@
 # Networking figures, side by side, loopback and container addresses only:
 #  1. HTTP requests/s and latency to a busybox httpd in a container: directly at its address,
 #     through berth's published port on 127.0.0.1 (DNAT + route_localnet), and through a userland
-#     proxy (socat, standing in for docker-proxy) on 127.0.0.1.
+#     proxy (socat, standing in for docker-proxy) on 127.0.0.1; and, on a host with IPv6, through
+#     berth's own userland proxy on [::1] (how IPv6 published ports are served).
 #  2. `run --rm busybox true` on the default bridge vs --network none.
 # Usage: bench/network.sh [REQUESTS (default 3000)] [RUNS (default 20)]   (as root; Debian 12)
 set -euo pipefail
@@ -32,7 +33,9 @@ trap 'exit 130' INT TERM
 tests/fixtures/busybox-rootfs.sh "$work/busybox.tar"
 berth_ import -c 'CMD ["sh"]' "$work/busybox.tar" busybox >/dev/null
 head -c 1024 /dev/zero | tr '\0' x > "$work/index.html"
-berth_ run -d --name web -p 127.0.0.1:18200:80 -v "$work:/www:ro" busybox httpd -f -p 80 -h /www >/dev/null
+v6=
+if grep -q . /proc/net/if_inet6 2>/dev/null; then v6=(-p '[::1]:18202:80'); fi
+berth_ run -d --name web -p 127.0.0.1:18200:80 ${v6:+"${v6[@]}"} -v "$work:/www:ro" busybox httpd -f -p 80 -h /www >/dev/null
 ip=$(berth_ inspect --format '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' web)
 socat TCP-LISTEN:18201,bind=127.0.0.1,fork,reuseaddr "TCP:$ip:80" &
 proxy=$!
@@ -52,6 +55,7 @@ echo "== HTTP through each path ($requests requests, 1 KiB body, busybox httpd) 
 ab_line "direct to $ip:80" "http://$ip:80/index.html"
 ab_line "published 127.0.0.1:18200 (DNAT)" "http://127.0.0.1:18200/index.html"
 ab_line "userland proxy 127.0.0.1:18201" "http://127.0.0.1:18201/index.html"
+[ -z "$v6" ] || ab_line "berth's proxy [::1]:18202" "http://[::1]:18202/index.html"
 
 echo "== run --rm busybox true =="
 hyperfine -N --warmup 3 --runs "$runs" --export-markdown "$work/start.md" \

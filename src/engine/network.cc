@@ -240,19 +240,62 @@ std::vector<Endpoint> all_endpoints(Engine& e) {
   return out;
 }
 
+namespace {
+
+std::string nft_handle_path(Engine& e) { return path_join(networks_dir(e), "nft-handle"); }
+
+}  // namespace
+
+// The IPv4 published ports of `ep` as map elements (IPv6 ones go through the userland proxy).
+std::vector<network::NftPort> nft_ports(const Endpoint& ep) {
+  std::vector<network::NftPort> out;
+  if (ep.nets.empty()) return out;
+  auto dest = network::parse_ipv4(ep.nets.front().ip);
+  if (!dest.ok()) return out;
+  for (const auto& p : ep.ports)
+    if (!network::is_ipv6(p.host_ip))
+      out.push_back({p.host_ip, p.host_port, p.proto, *dest, p.container_port});
+  return out;
+}
+
 Status sync_nft(Engine& e) {
   network::NftPlan plan;
   plan.table = nft_table(e);
   BERTH_ASSIGN_OR_RETURN(auto nets, list_networks(e));
   for (const auto& n : nets) plan.networks.push_back({n.bridge, n.subnet, n.internal});
   for (const auto& ep : all_endpoints(e)) {
-    if (ep.nets.empty()) continue;
-    auto dest = network::parse_ipv4(ep.nets.front().ip);
-    if (!dest.ok()) continue;
-    for (const auto& p : ep.ports)
-      plan.ports.push_back({p.host_ip, p.host_port, p.proto, *dest, p.container_port});
+    auto ports = nft_ports(ep);
+    plan.ports.insert(plan.ports.end(), ports.begin(), ports.end());
   }
-  return network::nft_run(network::replace_script(plan));
+  BERTH_TRY(network::nft_run(network::replace_script(plan)));
+  // The new table's handle: ensure_nft compares with it to know the table is still ours.
+  BERTH_ASSIGN_OR_RETURN(auto handle, network::table_handle(plan.table));
+  if (!handle) return internal_error("nftables: table " + plan.table + " is missing after it was written");
+  BERTH_TRY(mkdir_all(networks_dir(e), 0700));
+  return atomic_write_file(nft_handle_path(e), std::to_string(*handle) + "\n", 0600);
+}
+
+Status ensure_nft(Engine& e) {
+  auto stored = read_file(nft_handle_path(e));
+  BERTH_ASSIGN_OR_RETURN(auto handle, network::table_handle(nft_table(e)));
+  if (stored.ok() && handle && std::string(trim(*stored)) == std::to_string(*handle)) return {};
+  if (stored.ok()) spdlog::debug("nftables table {} was lost or replaced: rebuilding it", nft_table(e));
+  return sync_nft(e);
+}
+
+Status publish_nft(Engine& e, const Endpoint& ep) {
+  BERTH_TRY(ensure_nft(e));
+  auto script = network::add_ports_script(nft_table(e), nft_ports(ep));
+  if (script.empty()) return {};
+  if (network::nft_run(script).ok()) return {};
+  return sync_nft(e);  // whatever went wrong, the records say what the table must hold
+}
+
+Status unpublish_nft(Engine& e, const Endpoint& ep) {
+  auto script = network::delete_ports_script(nft_table(e), nft_ports(ep));
+  if (script.empty()) return {};
+  if (network::nft_run(script).ok()) return {};
+  return sync_nft(e);  // an element or the table was gone: rebuild from the records
 }
 
 }  // namespace netint

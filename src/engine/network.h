@@ -26,6 +26,7 @@
 #include "engine/engine.h"
 #include "network/addr.h"
 #include "network/ports.h"
+#include "network/proxy.h"
 
 namespace berth::engine {
 
@@ -78,9 +79,11 @@ Result<Json> prepare_container_network(Engine& e, const RunRequest& req, const s
                                        const std::string& bundle, runtime::RunOptions& o,
                                        const std::vector<std::string>& image_exposed);
 
-// Held for as long as the container runs: the sockets reserving its published host ports.
+// Held for as long as the container runs: the sockets reserving its published IPv4 host ports
+// (DNATed by nftables), and the userland proxy serving its IPv6 ones (network/proxy.h).
 struct NetworkAttachment {
   std::vector<UniqueFd> reservations;
+  std::optional<network::UserlandProxy> proxy;
 };
 
 // Before launch: namespace, veths, addresses, routes, /etc/hosts, NAT. Points the spec's network

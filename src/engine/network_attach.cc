@@ -19,6 +19,7 @@
 #include "network/ipam.h"
 #include "network/netlink.h"
 #include "network/netns.h"
+#include "network/sysctl.h"
 
 namespace berth::engine {
 using namespace netint;
@@ -93,43 +94,116 @@ void refresh_peers(Engine& e, const Endpoint& ep) {
   }
 }
 
-// Binds the host port so nothing else can take it while the container runs (and learns a
-// random port's number). No SO_REUSEADDR: two berth reservations must conflict.
-Result<UniqueFd> reserve_port(network::PortBinding& b) {
-  int type = b.proto == "udp" ? SOCK_DGRAM : SOCK_STREAM;
-  std::string ip = b.host_ip.empty() ? "0.0.0.0" : b.host_ip;
-  uint16_t first = b.host_port, last = b.host_port_end ? b.host_port_end : b.host_port;
-  int err = 0;
-  for (uint32_t port = first; port <= last; ++port) {
-    UniqueFd fd(::socket(AF_INET, type | SOCK_CLOEXEC, 0));
-    if (!fd) return sys_error("socket");
-    sockaddr_in sa{};
-    sa.sin_family = AF_INET;
-    sa.sin_port = htons(static_cast<uint16_t>(port));
-    ::inet_pton(AF_INET, ip.c_str(), &sa.sin_addr);
-    if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0) {
-      socklen_t len = sizeof sa;
-      ::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&sa), &len);
-      b.host_port = ntohs(sa.sin_port);
-      b.host_port_end = 0;
-      return fd;
-    }
+// A bound socket of one family on ip:port (port 0: the kernel picks); errno on failure. IPv6
+// sockets are IPV6_V6ONLY, so [::]:8080 and 0.0.0.0:8080 are two separate reservations. The IPv4
+// ones have no SO_REUSEADDR: two berth reservations must conflict.
+Result<UniqueFd> bind_one(const std::string& proto, const std::string& ip, uint16_t port, bool v6,
+                          int& err) {
+  int type = proto == "udp" ? SOCK_DGRAM : SOCK_STREAM;
+  UniqueFd fd(::socket(v6 ? AF_INET6 : AF_INET, type | SOCK_CLOEXEC, 0));
+  if (!fd) {
     err = errno;
+    return sys_error("socket");
   }
-  std::string shown = ip + ":" + std::to_string(first);
-  if (err == EADDRINUSE)
-    return conflict("Error starting userland proxy: listen " + b.proto + "4 " + shown +
-                    ": bind: address already in use");
-  if (err == EADDRNOTAVAIL)
-    return invalid_argument("Error starting userland proxy: listen " + b.proto + "4 " + shown +
-                            ": bind: cannot assign requested address");
+  sockaddr_storage ss{};
+  socklen_t len;
+  if (v6) {
+    int one = 1;
+    ::setsockopt(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+    // The proxy's listener accepts connections, which leave TIME_WAIT sockets on the port after
+    // it closes them: without SO_REUSEADDR the port could not be published again for a minute.
+    // A TCP socket that listens still conflicts with any other bind of the port; not for UDP,
+    // where SO_REUSEADDR would let two bind the same port.
+    if (type == SOCK_STREAM) ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    auto* sa = reinterpret_cast<sockaddr_in6*>(&ss);
+    sa->sin6_family = AF_INET6;
+    sa->sin6_port = htons(port);
+    ::inet_pton(AF_INET6, ip.c_str(), &sa->sin6_addr);
+    len = sizeof *sa;
+  } else {
+    auto* sa = reinterpret_cast<sockaddr_in*>(&ss);
+    sa->sin_family = AF_INET;
+    sa->sin_port = htons(port);
+    ::inet_pton(AF_INET, ip.c_str(), &sa->sin_addr);
+    len = sizeof *sa;
+  }
+  if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&ss), len) < 0 ||
+      (v6 && type == SOCK_STREAM && ::listen(fd.get(), 512) < 0)) {
+    err = errno;
+    return sys_error("bind");
+  }
+  return fd;
+}
+
+uint16_t bound_port(int fd) {
+  sockaddr_storage ss{};
+  socklen_t len = sizeof ss;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len);
+  return ntohs(ss.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&ss)->sin6_port
+                                        : reinterpret_cast<sockaddr_in*>(&ss)->sin_port);
+}
+
+// Docker's error for a failed bind of `ip:port`.
+Error bind_error(const std::string& proto, const std::string& ip, uint16_t port, bool v6, int err) {
+  std::string shown = network::format_host_port(ip, port);
+  std::string what = "Error starting userland proxy: listen " + proto + (v6 ? "6 " : "4 ") + shown;
+  if (err == EADDRINUSE) return conflict(what + ": bind: address already in use");
+  if (err == EADDRNOTAVAIL) return invalid_argument(what + ": bind: cannot assign requested address");
   return sys_error("reserving " + shown, err);
 }
 
+// A reserved host binding: the socket that holds it (IPv6: the proxy's listener).
+struct Reserved {
+  network::PortBinding binding;
+  UniqueFd fd;
+};
+
+// Reserves the host side of `want` (a random port, one port, or any free port of a host range).
+// With `dual` (`-p 8080:80` on a host with IPv6) the same port is taken on [::] too: a port
+// free on one family and busy on the other is refused (one port) or skipped (random, range).
+// A [::] that cannot be bound for want of IPv6 is left out quietly, as Docker does.
+Result<std::vector<Reserved>> reserve_binding(network::PortBinding want, bool dual) {
+  bool v6 = network::is_ipv6(want.host_ip);
+  std::string ip = want.host_ip.empty() ? "0.0.0.0" : want.host_ip;
+  uint16_t first = want.host_port, last = want.host_port_end ? want.host_port_end : want.host_port;
+  bool random = first == 0;
+  uint32_t tries = random ? 16 : static_cast<uint32_t>(last - first) + 1;
+  std::optional<Error> failure;
+  for (uint32_t i = 0; i < tries; ++i) {
+    uint16_t port = random ? 0 : static_cast<uint16_t>(first + i);
+    int err = 0;
+    auto fd = bind_one(want.proto, ip, port, v6, err);
+    if (!fd.ok()) {
+      failure = bind_error(want.proto, ip, port, v6, err);
+      if (random || err != EADDRINUSE) break;  // the kernel's random pick failed: no retry helps
+      continue;
+    }
+    network::PortBinding b = want;
+    b.host_port = bound_port(fd->get());
+    b.host_port_end = 0;
+    std::vector<Reserved> out;
+    out.push_back({b, std::move(*fd)});
+    if (!dual) return out;
+    auto fd6 = bind_one(want.proto, "::", b.host_port, true, err);
+    if (fd6.ok()) {
+      network::PortBinding b6 = b;
+      b6.host_ip = "::";
+      out.push_back({b6, std::move(*fd6)});
+      return out;
+    }
+    if (err != EADDRINUSE) return out;  // no usable IPv6 after all: IPv4 only
+    failure = bind_error(want.proto, "::", b.host_port, true, err);
+  }
+  return failure ? std::move(*failure) : internal_error("no host port to reserve");
+}
+
+// Whether two bindings claim the same host port: same protocol and family, and the same
+// address or either on every address of that family.
 bool same_host_port(const network::PortBinding& a, const network::PortBinding& b) {
-  auto ip = [](const std::string& s) { return s.empty() ? std::string("0.0.0.0") : s; };
+  auto any = [](const std::string& ip) { return ip.empty() || ip == "0.0.0.0" || ip == "::"; };
   return a.proto == b.proto && a.host_port == b.host_port &&
-         (ip(a.host_ip) == ip(b.host_ip) || ip(a.host_ip) == "0.0.0.0" || ip(b.host_ip) == "0.0.0.0");
+         network::is_ipv6(a.host_ip) == network::is_ipv6(b.host_ip) &&
+         (a.host_ip == b.host_ip || any(a.host_ip) || any(b.host_ip));
 }
 
 // The bindings the container asked for: -p values, and -P's exposed ports on random ports.
@@ -180,6 +254,8 @@ Status add_interface(const Endpoint& ep, const EndpointNet& n, bool default_rout
   BERTH_ASSIGN_OR_RETURN(auto host, network::Netlink::open());
   BERTH_ASSIGN_OR_RETURN(auto mac, network::parse_mac(n.mac));
   BERTH_TRY(host.create_veth(n.host_veth, n.bridge, n.ifname, nsfd.get(), mac));
+  // Only a container with published ports can reach itself through one (hairpin).
+  if (!ep.ports.empty()) BERTH_TRY(network::enable_hairpin(n.host_veth));
   BERTH_ASSIGN_OR_RETURN(auto scope, network::NetnsScope::enter(ep.netns));
   BERTH_ASSIGN_OR_RETURN(auto inside, network::Netlink::open());
   BERTH_TRY(inside.set_up("lo"));
@@ -260,24 +336,49 @@ Status attach_locked(Engine& e, const ContainerRecord& c, const Json& net, Endpo
   }
   BERTH_ASSIGN_OR_RETURN(auto ports, requested_ports(net));
   auto others = all_endpoints(e);
+  bool dual = !ports.empty() && network::host_has_ipv6();
+  std::vector<network::ProxyRoute> routes;
   for (auto& p : ports) {
-    for (const auto& o : others)
-      for (const auto& op : o.ports)
-        if (o.container != c.id && p.host_port != 0 && same_host_port(p, op))
-          return conflict("Bind for " + (p.host_ip.empty() ? "0.0.0.0" : p.host_ip) + ":" +
-                          std::to_string(p.host_port) + " failed: port is already allocated");
-    auto fd = reserve_port(p);
-    if (!fd.ok())
-      return Error(fd.error().code(), "driver failed programming external connectivity on endpoint " +
-                                          c.name + " (" + c.id + "): " + fd.error().message());
-    att->reservations.push_back(std::move(*fd));
-    ep.ports.push_back(p);
+    bool both = dual && p.host_ip.empty();
+    std::vector<network::PortBinding> claims = {p};
+    if (both) claims.push_back({"::", p.host_port, p.host_port_end, p.container_port, p.proto});
+    for (const auto& claim : claims)
+      for (const auto& o : others)
+        for (const auto& op : o.ports)
+          if (o.container != c.id && claim.host_port != 0 && same_host_port(claim, op))
+            return conflict("Bind for " + network::format_host_port(claim.host_ip, claim.host_port) +
+                            " failed: port is already allocated");
+    auto got = reserve_binding(p, both);
+    if (!got.ok())
+      return Error(got.error().code(), "driver failed programming external connectivity on endpoint " +
+                                           c.name + " (" + c.id + "): " + got.error().message());
+    for (auto& r : *got) {
+      ep.ports.push_back(r.binding);
+      if (!network::is_ipv6(r.binding.host_ip)) {
+        att->reservations.push_back(std::move(r.fd));
+        continue;
+      }
+      network::ProxyRoute route;
+      route.listener = std::move(r.fd);
+      route.udp = r.binding.proto == "udp";
+      route.target.sin_family = AF_INET;
+      route.target.sin_port = htons(r.binding.container_port);
+      BERTH_ASSIGN_OR_RETURN(auto dest, network::parse_ipv4(ep.nets.front().ip));
+      route.target.sin_addr.s_addr = htonl(dest.v);
+      routes.push_back(std::move(route));
+    }
   }
   BERTH_TRY(write_endpoint(e, ep));
   BERTH_TRY(build_endpoint(e, ep));
   BERTH_TRY(write_hosts(e, ep, all_endpoints(e)));
   refresh_peers(e, ep);
-  return sync_nft(e);
+  // Only this container's own map elements: none at all for a container without ports.
+  BERTH_TRY(publish_nft(e, ep));
+  if (!routes.empty()) {
+    BERTH_ASSIGN_OR_RETURN(auto proxy, network::UserlandProxy::start(std::move(routes)));
+    att->proxy.emplace(std::move(proxy));
+  }
+  return {};
 }
 
 // container:<x>: the other container's namespace, hosts and resolv.conf.
@@ -419,7 +520,7 @@ Status detach_locked(Engine& e, const std::string& cid) {
   if (::unlink(endpoint_path(e, cid).c_str()) < 0 && errno != ENOENT)
     return sys_error("removing the endpoint of " + cid);
   refresh_peers(e, *ep);
-  return sync_nft(e);
+  return unpublish_nft(e, *ep);
 }
 
 }  // namespace netint

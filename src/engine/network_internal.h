@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "engine/network.h"
+#include "network/nft.h"
 
 namespace berth::engine::netint {
 
@@ -68,8 +69,17 @@ Status plan_network(Engine& e, Endpoint& ep, const Json& want, size_t index);
 // The veth pair of `n`, its peer configured inside ep.netns.
 Status add_interface(const Endpoint& ep, const EndpointNet& n, bool default_route);
 
-// Renders the nft table from every network and endpoint of this root, and applies it.
+// Renders the nft table from every network and endpoint of this root, applies it in one batch,
+// and records the table's handle (networks/nft-handle).
 Status sync_nft(Engine& e);
+// sync_nft only when the table is not the one last written (lost, or replaced by someone): one
+// netlink lookup of the table's handle, nothing written when it is in place.
+Status ensure_nft(Engine& e);
+// A started container's published IPv4 ports as elements of the table's maps: added at attach
+// (after ensure_nft), deleted at detach; nothing is written for a container without ports.
+std::vector<network::NftPort> nft_ports(const Endpoint& ep);
+Status publish_nft(Engine& e, const Endpoint& ep);
+Status unpublish_nft(Engine& e, const Endpoint& ep);
 // Detach with the lock held.
 Status detach_locked(Engine& e, const std::string& cid);
 

@@ -1,5 +1,7 @@
 #include "network/addr.h"
 
+#include <arpa/inet.h>
+
 #include <cstdio>
 
 #include "base/strings.h"
@@ -79,6 +81,23 @@ std::string to_string(const Mac& m) {
 Mac mac_for(Ipv4 a) {
   return Mac{{0x02, 0x42, static_cast<uint8_t>(a.v >> 24), static_cast<uint8_t>(a.v >> 16),
               static_cast<uint8_t>(a.v >> 8), static_cast<uint8_t>(a.v)}};
+}
+
+bool is_ipv6(std::string_view text) { return text.find(':') != std::string_view::npos; }
+
+Result<std::string> parse_ipv6(std::string_view text) {
+  std::string s(text);
+  in6_addr a{};
+  if (s.empty() || ::inet_pton(AF_INET6, s.c_str(), &a) != 1) return invalid_argument("invalid IP address: " + s);
+  char buf[INET6_ADDRSTRLEN];
+  ::inet_ntop(AF_INET6, &a, buf, sizeof buf);
+  return std::string(buf);
+}
+
+std::string format_host_port(const std::string& ip, uint16_t port) {
+  std::string shown = ip.empty() ? "0.0.0.0" : ip;
+  if (is_ipv6(shown)) shown = "[" + shown + "]";
+  return shown + ":" + std::to_string(port);
 }
 
 }  // namespace berth::network

@@ -38,6 +38,13 @@ struct Subnet {
 //   "invalid subnet 172.18.0.1/16 : it should be 172.18.0.0/16"; "invalid CIDR address: <text>".
 Result<Subnet> parse_subnet(std::string_view text);
 
+// IPv6 addresses are kept as text (only published ports use them): "::1", "fd00::2".
+bool is_ipv6(std::string_view text);  // has a ':' (an IPv4 address never does)
+// The canonical text of an IPv6 address ("0:0::1" -> "::1"); "invalid IP address: <text>".
+Result<std::string> parse_ipv6(std::string_view text);
+// "0.0.0.0:8080", "127.0.0.1:80", "[::]:8080" as Docker shows a host binding ("" = 0.0.0.0).
+std::string format_host_port(const std::string& ip, uint16_t port);
+
 // 6-byte MAC address as "02:42:ac:12:00:02".
 struct Mac {
   uint8_t b[6] = {0, 0, 0, 0, 0, 0};

@@ -1,26 +1,29 @@
-// nftables: berth's NAT and filtering as one table that berth owns alone, rebuilt from berth's
-// records in one atomic transaction each time something changes.
+// nftables: berth's NAT and filtering as one table that berth owns alone.
 //
-// Why rebuild instead of adding and deleting single rules: the table is derived state (networks
-// and the ports of running containers), so rendering it whole makes every update idempotent,
-// makes crash recovery trivial (render again from the records), and never needs rule handles.
-// The replace is one nft batch ("add table; delete table; table {...}"), so packets never see a
-// half table. Nothing outside berth's table is ever read, changed or flushed.
+// The table's rules depend only on the networks, so they are rendered whole and replaced in one
+// atomic batch ("add table; delete table; table {...}") when a network is created or removed, when
+// the table is found missing, and by `system check`. Published ports are elements of two maps
+// that the rules look up, so starting or stopping a container that publishes ports adds or
+// deletes only its own elements (a few-line batch), and one that publishes none touches nothing.
+// Nothing outside berth's table is ever read, changed or flushed.
 //
 // What the table does:
 //  - prerouting/output (nat, dstnat): traffic to a local address and a published port is DNATed to
-//    the container. Ports published on a loopback address are matched only in `output` (locally
-//    generated traffic), and ports published on every address never match 127.0.0.0/8 arriving
-//    from outside, so a port is never reachable wider than the user asked.
+//    the container, through the maps pub_addr (ports published on one address) and pub_any (on
+//    every address). prerouting returns for 127.0.0.0/8 first, so a port published on a loopback
+//    address is reached only from the host itself (`output`) and a port published everywhere is
+//    never reached through 127.0.0.1 from outside (CVE-2020-8558): never wider than asked.
 //  - postrouting (nat, srcnat): masquerade what leaves a non-internal network for elsewhere, what
 //    reaches a bridge from 127.0.0.0/8 (the DNATed loopback traffic; the bridge has
 //    route_localnet=1 so the kernel routes it at all), and DNATed traffic from a container back
 //    onto its own bridge (hairpin through a published port).
 //  - forward (filter): drop traffic between two berth networks, and anything into or out of an
-//    internal network.
+//    internal network. DNATed connections (a published port, reached through the host's address)
+//    pass between non-internal networks, as a published port is reachable by all who reach the host.
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -36,7 +39,7 @@ struct NftNetwork {
 };
 
 struct NftPort {
-  std::string host_ip;  // "" = every local address
+  std::string host_ip;  // "" or "0.0.0.0" = every local address; IPv4 only
   uint16_t host_port = 0;
   std::string proto = "tcp";
   Ipv4 dest;
@@ -55,8 +58,17 @@ std::string render_table(const NftPlan& plan);
 std::string replace_script(const NftPlan& plan);
 // The batch that deletes the table (a no-op when absent).
 std::string delete_script(const std::string& table);
+// The batches that add or delete the map elements of `ports` ("" when there are none). Adding an
+// element that exists is a no-op; deleting one that is absent fails (then rebuild the table).
+std::string add_ports_script(const std::string& table, const std::vector<NftPort>& ports);
+std::string delete_ports_script(const std::string& table, const std::vector<NftPort>& ports);
 
 // Runs a batch through libnftables; the error carries nft's own message.
 Status nft_run(const std::string& script);
+
+// The handle of `table` (family ip) through one NFT_MSG_GETTABLE on a netfilter netlink socket:
+// a cheap "is our table still there" (a deleted and recreated table has a new handle). nullopt
+// when there is no such table.
+Result<std::optional<uint64_t>> table_handle(const std::string& table);
 
 }  // namespace berth::network

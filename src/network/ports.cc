@@ -75,9 +75,11 @@ Result<std::vector<PortBinding>> parse_publish(std::string_view spec) {
     }
   }
   if (!ip.empty()) {
-    if (ip.find(':') != std::string::npos)
-      return invalid_argument("invalid IP address: " + ip + " (berth publishes on IPv4 only)");
-    BERTH_TRY(parse_ipv4(ip));
+    if (is_ipv6(ip)) {
+      BERTH_ASSIGN_OR_RETURN(ip, parse_ipv6(ip));  // canonical: [0::1] is ::1
+    } else {
+      BERTH_TRY(parse_ipv4(ip));
+    }
   }
   Range cr, hr;
   if (!parse_range(ctr, cr, false)) return invalid_argument("invalid containerPort: " + ctr);
@@ -137,6 +139,7 @@ std::string format_ports(std::vector<PortBinding> bs) {
            bs[j + 1].container_port == bs[j].container_port + 1)
       ++j;
     std::string ip = bs[i].host_ip.empty() ? "0.0.0.0" : bs[i].host_ip;
+    if (is_ipv6(ip)) ip = "[" + ip + "]";
     parts.push_back(ip + ":" + range(bs[i].host_port, bs[j].host_port) + "->" +
                     range(bs[i].container_port, bs[j].container_port) + "/" + bs[i].proto);
     i = j + 1;

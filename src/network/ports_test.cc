@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "network/addr.h"
+
 namespace berth::network {
 namespace {
 
@@ -26,6 +28,16 @@ TEST(PortsTest, Forms) {
             (std::vector<PortBinding>{{"", 8000, 0, 80, "tcp"}, {"", 8001, 0, 81, "tcp"}}));
   EXPECT_EQ(ok("8000-8010:80"), (std::vector<PortBinding>{{"", 8000, 8010, 80, "tcp"}}));
   EXPECT_EQ(ok("80-81"), (std::vector<PortBinding>{{"", 0, 0, 80, "tcp"}, {"", 0, 0, 81, "tcp"}}));
+}
+
+// IPv6 host addresses are bracketed and kept in canonical form.
+TEST(PortsTest, Ipv6HostAddresses) {
+  EXPECT_EQ(ok("[::1]:8000:80"), (std::vector<PortBinding>{{"::1", 8000, 0, 80, "tcp"}}));
+  EXPECT_EQ(ok("[0:0::1]::80/udp"), (std::vector<PortBinding>{{"::1", 0, 0, 80, "udp"}}));
+  EXPECT_EQ(ok("[::]:8000:80"), (std::vector<PortBinding>{{"::", 8000, 0, 80, "tcp"}}));
+  EXPECT_EQ(ok("[FD00::2]:8000:80"), (std::vector<PortBinding>{{"fd00::2", 8000, 0, 80, "tcp"}}));
+  EXPECT_EQ(err("[::g]:8000:80"), "invalid IP address: ::g");
+  EXPECT_EQ(err("[::1:8000:80"), "invalid IP address: [::1:8000:80");
 }
 
 TEST(PortsTest, DockerErrors) {
@@ -54,6 +66,19 @@ TEST(PortsTest, FormatsLikeDockerPs) {
                           {"", 8000, 0, 80, "tcp"}}),
             "0.0.0.0:8000->80/tcp, 127.0.0.1:9000-9001->90-91/udp");
   EXPECT_EQ(format_ports({}), "");
+  // `-p 8080:80` on a host with IPv6, as Docker 27 shows it.
+  EXPECT_EQ(format_ports({{"::", 8080, 0, 80, "tcp"}, {"", 8080, 0, 80, "tcp"}}),
+            "0.0.0.0:8080->80/tcp, [::]:8080->80/tcp");
+  EXPECT_EQ(format_ports({{"::1", 8080, 0, 80, "tcp"}, {"::1", 8081, 0, 81, "tcp"}}),
+            "[::1]:8080-8081->80-81/tcp");
+}
+
+TEST(PortsTest, HostPortText) {
+  EXPECT_EQ(format_host_port("", 80), "0.0.0.0:80");
+  EXPECT_EQ(format_host_port("127.0.0.1", 80), "127.0.0.1:80");
+  EXPECT_EQ(format_host_port("::", 8080), "[::]:8080");
+  EXPECT_TRUE(is_ipv6("::1"));
+  EXPECT_FALSE(is_ipv6("127.0.0.1"));
 }
 
 }  // namespace

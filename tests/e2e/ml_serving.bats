@@ -53,7 +53,7 @@ PY
 @test "the container is healthy in berth ps, with its port published" {
   run berth ps --format '{{.Names}} {{.Status}} {{.Ports}}'
   expect_status 0
-  [[ "$output" =~ ^ml-serving\ Up\ .*\(healthy\)\ 0\.0\.0\.0:$BERTH_DEMO_PORT-\>8000/tcp$ ]]
+  [[ "$output" =~ ^ml-serving\ Up\ .*\(healthy\)\ 0\.0\.0\.0:$BERTH_DEMO_PORT-\>8000/tcp(,\ \[::\]:$BERTH_DEMO_PORT-\>8000/tcp)?$ ]]
   run berth inspect --format '{{.Config.User}} {{json .Config.Entrypoint}} {{.State.Health.Status}}' ml-serving
   [ "$output" = 'app ["gunicorn","-c","app/gunicorn.py","app.api:app"] healthy' ]
   run curl -fsS "http://127.0.0.1:$BERTH_DEMO_PORT/health"

@@ -104,8 +104,8 @@ fetch() {
   # -P publishes the EXPOSEd ports on random host ports.
   web px --expose 80 -P
   run berth port px 80/tcp
-  [[ "$output" =~ ^0\.0\.0\.0:[0-9]+$ ]]
-  run fetch "http://127.0.0.1:${output#0.0.0.0:}/"
+  [[ "${lines[0]}" =~ ^0\.0\.0\.0:[0-9]+$ ]]
+  run fetch "http://127.0.0.1:${lines[0]#0.0.0.0:}/"
   [ "$output" = "hello from px" ]
 }
 
@@ -183,10 +183,10 @@ fetch() {
   id=$(berth inspect --format '{{.Id}}' r1)
   veth="vb${id:0:10}0"
   ip link show "$veth" >/dev/null
-  nft list table ip "$NET_TABLE" | grep -q 'dport 18087'
+  nft list table ip "$NET_TABLE" | grep -q ' 18087 : '
   berth rm -f r1
   ! ip link show "$veth" 2>/dev/null
-  ! nft list table ip "$NET_TABLE" | grep -q 'dport 18087'
+  ! nft list table ip "$NET_TABLE" | grep -q ' 18087 : '
   [ ! -e "$BERTH_TEST_ROOT/run/netns/$id" ]
   run curl -s --max-time 1 http://127.0.0.1:18087/
   [ "$status" -ne 0 ]
@@ -197,7 +197,7 @@ fetch() {
   fetch http://127.0.0.1:18088/ >/dev/null
   berth stop -t 1 s1 >/dev/null
   [ -z "$(berth port s1)" ]
-  ! nft list table ip "$NET_TABLE" | grep -q 'dport 18088'
+  ! nft list table ip "$NET_TABLE" | grep -q ' 18088 : '
   berth start s1 >/dev/null
   run fetch http://127.0.0.1:18088/
   [ "$output" = "hello from s1" ]
@@ -218,7 +218,7 @@ fetch() {
   run berth system check
   [[ "$output" == *"network endpoint of container ${id:0:12} removed"* ]]
   ! ip link show "vb${id:0:10}0" 2>/dev/null
-  ! nft list table ip "$NET_TABLE" | grep -q 'dport 18089'
+  ! nft list table ip "$NET_TABLE" | grep -q ' 18089 : '
   [ ! -e "$BERTH_TEST_ROOT/run/netns/$id" ]
   # The port is free again.
   web k2 -p 127.0.0.1:18089:80

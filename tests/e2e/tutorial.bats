@@ -55,7 +55,7 @@ teardown_file() {
   [ "$(grep -c '^### block' <<<"$output")" = "$blocks" ]
   [[ "$output" == *'{"model": "v1", "words": 7, "tag": "long"}'* ]]
   [[ "$output" == *'{"org.label-schema.name":"tagifai","org.label-schema.vcs-ref":"abc1234"}'* ]]
-  [[ "$output" =~ tagifai:latest\ +\"httpd\ -f\ -p\ 8000\ -h…\"\ .*Up\ .*\(healthy\)\ +0\.0\.0\.0:$PORT-\>8000/tcp\ +tagifai ]]
+  [[ "$output" =~ tagifai:latest\ +\"httpd\ -f\ -p\ 8000\ -h…\"\ .*Up\ .*\(healthy\)\ +0\.0\.0\.0:$PORT-\>8000/tcp(,\ \[::\]:$PORT-\>8000/tcp)?\ +tagifai ]]
   [[ "$output" == *"uid=1000(app) gid=1000"* ]]
   [[ "$output" == *"the build saw a 12-byte secret"* ]]
   [[ "$output" == *"no secret in the image"* ]]

@@ -208,7 +208,7 @@ void add_port(CLI::App* parent, Cli& cli) {
     if (!want.empty() && want.find('/') == std::string::npos) want += "/tcp";
     bool any = false;
     for (const auto& p : ports) {
-      std::string host = (p.host_ip.empty() ? "0.0.0.0" : p.host_ip) + ":" + std::to_string(p.host_port);
+      std::string host = network::format_host_port(p.host_ip, p.host_port);  // [::]:8080 for IPv6
       if (want.empty()) {
         cli.out << network::port_key(p) << " -> " << host << "\n";
       } else if (network::port_key(p) == want) {
