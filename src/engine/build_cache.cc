@@ -41,18 +41,25 @@ Result<std::vector<std::string>> Builder::lowers(const State& st) {
 Result<std::optional<Builder::CacheHit>> Builder::cache_get(const std::string& key) {
   if (req_.no_cache) return std::optional<CacheHit>();
   auto& db = eng_.store().db();
-  BERTH_ASSIGN_OR_RETURN(auto stmt, db.prepare(
-      "SELECT coalesce(top_layer,''), diff_id, created FROM build_cache WHERE key = ?1"));
-  stmt.bind(1, key);
-  BERTH_ASSIGN_OR_RETURN(bool row, stmt.step());
-  if (!row) return std::optional<CacheHit>();
-  CacheHit h{stmt.col_text(0), stmt.col_text(1), stmt.col_int(2)};
+  CacheHit h;
+  {
+    // A read first: a miss (every step of a cold build) takes no write lock.
+    BERTH_ASSIGN_OR_RETURN(auto stmt, db.prepare(
+        "SELECT coalesce(top_layer,''), diff_id, created FROM build_cache WHERE key = ?1"));
+    stmt.bind(1, key);
+    BERTH_ASSIGN_OR_RETURN(bool row, stmt.step());
+    if (!row) return std::optional<CacheHit>();
+    h = CacheHit{stmt.col_text(0), stmt.col_text(1), stmt.col_int(2)};
+  }
+  // The reference and the last-used time in one transaction (one commit per hit).
+  BERTH_ASSIGN_OR_RETURN(auto tx, db.begin());
   if (!h.top_layer.empty()) {
     // The layer may have been lost (system check): then it is a miss.
     if (!eng_.store().layers().acquire(h.top_layer).ok()) return std::optional<CacheHit>();
-    held_.push_back(h.top_layer);
   }
   BERTH_TRY(db.run("UPDATE build_cache SET last_used = ?1 WHERE key = ?2", image::now_nanos(), key));
+  BERTH_TRY(tx.commit());
+  if (!h.top_layer.empty()) held_.push_back(h.top_layer);
   return std::optional<CacheHit>(h);
 }
 
@@ -91,9 +98,20 @@ Result<Builder::CacheHit> Builder::commit_dir(const State& st, const std::string
   eo.compression = archive::Compression::kNone;
   eo.overlay_whiteouts = true;
   if (req_.source_date_epoch) eo.clamp_mtime = *req_.source_date_epoch;
-  BERTH_ASSIGN_OR_RETURN(auto ex, archive::export_layer(dir, fd.get(), eo));
+  // The tar and the blob are this step's own files: written without the builder lock.
+  Result<archive::ExportResult> exported = [&]() -> Result<archive::ExportResult> {
+    Unlocked unlocked(*this);
+    return archive::export_layer(dir, fd.get(), eo);
+  }();
+  if (!exported.ok()) return std::move(exported).error();
+  auto& ex = *exported;
   if (::lseek(fd.get(), 0, SEEK_SET) < 0) return sys_error("seeking " + tar);
-  BERTH_ASSIGN_OR_RETURN(auto blob, image::ingest_uncompressed(store, fd.get()));
+  Result<std::string> ingested = [&] {
+    Unlocked unlocked(*this);
+    return image::ingest_uncompressed(store, fd.get());
+  }();
+  if (!ingested.ok()) return std::move(ingested).error();
+  auto& blob = *ingested;
   if (blob != ex.diff_id) return internal_error("layer digest changed while storing it");
   BERTH_ASSIGN_OR_RETURN(auto layer, store.layers().create(
       st.top_layer, ex.diff_id,

@@ -87,6 +87,7 @@ struct Stage {
   int index = 0;
   std::vector<build::Instruction> ins;  // ins[0] is FROM
   State state;
+  int last_step = 0;  // progress number of the step it began last (0: none)
 };
 
 }  // namespace berth::engine::buildimpl
