@@ -7,6 +7,8 @@
 
 #include <dirent.h>
 
+#include <thread>
+
 #include "archive/archive.h"
 #include "base/fs.h"
 #include "engine/build_steps.h"
@@ -88,28 +90,37 @@ Result<Builder::CacheHit> Builder::commit_dir(const State& st, const std::string
   if (req_.source_date_epoch) out.created = build_time_;
   if (dir_empty(dir)) return out;
   auto& store = eng_.store();
-  // The tar is written once to a temp file, stored as the layer's blob (its digest is the diff
-  // id), then extracted into the layer store: the layer dir is always in berth's canonical form
-  // (overlay xattrs other than opaque markers are never carried over from an upper dir).
-  BERTH_ASSIGN_OR_RETURN(auto tmp, TempDir::create(store.tmp_dir(), "build-layer-"));
-  std::string tar = path_join(tmp.path(), "layer.tar");
-  BERTH_ASSIGN_OR_RETURN(auto fd, open_file(tar, O_RDWR | O_CREAT | O_TRUNC, 0600));
+  // The tar streams through a pipe into the content store (one write, hashed on the way; its
+  // digest is the diff id) while export_layer computes the same digest, then a RUN's upper dir is
+  // extracted again from that blob into the layer store, so the layer dir is always in berth's
+  // canonical form (overlay xattrs other than opaque markers are never carried over). A COPY's
+  // staging dir (`movable`) is already canonical: its entries are moved.
   archive::ExportOptions eo;
   eo.compression = archive::Compression::kNone;
   eo.overlay_whiteouts = true;
   if (req_.source_date_epoch) eo.clamp_mtime = *req_.source_date_epoch;
-  // The tar and the blob are this step's own files: written without the builder lock.
-  Result<archive::ExportResult> exported = [&]() -> Result<archive::ExportResult> {
+  Result<archive::ExportResult> exported = internal_error("layer export did not run");
+  Result<std::string> ingested = internal_error("layer ingest did not run");
+  {
+    // The tar and the blob are this step's own files: written without the builder lock.
     Unlocked unlocked(*this);
-    return archive::export_layer(dir, fd.get(), eo);
-  }();
+    int p[2];
+    if (::pipe2(p, O_CLOEXEC) != 0) return sys_error("pipe");
+    UniqueFd rd(p[0]), wr(p[1]);
+    (void)::fcntl(wr.get(), F_SETPIPE_SZ, 1 << 20);
+    std::thread reader([&] {
+      ingested = store.content().import_fd(rd.get());
+      // A failed ingest still drains the pipe, so the export ends instead of blocking.
+      char buf[1 << 16];
+      while (!ingested.ok() && ::read(rd.get(), buf, sizeof buf) > 0) {
+      }
+    });
+    exported = archive::export_layer(dir, wr.get(), eo);
+    wr.reset();  // end of the stream (or, on an error, of what was written)
+    reader.join();
+  }
   if (!exported.ok()) return std::move(exported).error();
   auto& ex = *exported;
-  if (::lseek(fd.get(), 0, SEEK_SET) < 0) return sys_error("seeking " + tar);
-  Result<std::string> ingested = [&] {
-    Unlocked unlocked(*this);
-    return image::ingest_uncompressed(store, fd.get());
-  }();
   if (!ingested.ok()) return std::move(ingested).error();
   auto& blob = *ingested;
   if (blob != ex.diff_id) return internal_error("layer digest changed while storing it");
@@ -130,7 +141,7 @@ Result<Builder::CacheHit> Builder::commit_dir(const State& st, const std::string
               return sys_error("moving " + n + " into the layer");
           return ex.diff_id;
         }
-        BERTH_ASSIGN_OR_RETURN(auto in, open_file(tar, O_RDONLY));
+        BERTH_ASSIGN_OR_RETURN(auto in, store.content().open_blob(blob));
         BERTH_ASSIGN_OR_RETURN(auto r, archive::apply_layer(in.get(), diff_dir));
         return r.diff_id;
       },

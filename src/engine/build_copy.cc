@@ -139,7 +139,7 @@ Status Builder::copy_step(Stage& s, const Instruction& ins, int n) {
         if (h.expand) {
           BERTH_ASSIGN_OR_RETURN(content, build::expand_vars(content, v, esc));
         }
-        sources.push_back({"", name, content});
+        sources.push_back({"", name, content, std::nullopt});
         inputs.push_back(content);
       }
       continue;
@@ -176,7 +176,7 @@ Status Builder::copy_step(Stage& s, const Instruction& ins, int n) {
                        rel + "\": not found");
     if (matches.size() > 1 || build::has_glob(rel)) dest_dir = dest_dir || matches.size() > 1;
     for (const auto& m : matches) {
-      sources.push_back({m, "", ""});
+      sources.push_back({m, "", "", std::nullopt});
       if (from_id.empty()) {
         Result<std::string> h = [&] {
           Unlocked unlocked(*this);  // stats (and reads, of what changed) the context

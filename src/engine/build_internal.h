@@ -38,6 +38,7 @@ class LayerView {
   // confined to the root as if it were "/".
   std::string resolve(const std::string& rel, bool follow_last) const;
   std::string read(const std::string& rel) const;  // "" when absent or not a regular file
+  const std::vector<std::string>& lowers() const { return lowers_; }
 
  private:
   std::vector<std::string> lowers_;
