@@ -629,13 +629,33 @@ Status Builder::build_stages(size_t target, const std::vector<bool>& needed,
     }
     stage_cv_.notify_all();
   };
+  auto ready = [&](size_t x) {
+    return needed[x] && state[x] == kWaiting &&
+           std::all_of(deps[x].begin(), deps[x].end(), [&](size_t d) { return state[d] == kDone; });
+  };
   while (left > 0 && !(stop_ && running == 0)) {
+    if (!stop_ && running == 0) {
+      // One stage ready and none running: nothing could run beside it (the others wait for it),
+      // so it runs here, without a thread to start and wake (a chain of stages costs nothing).
+      size_t count = 0, only = 0;
+      for (size_t x = 0; x <= target; ++x)
+        if (ready(x)) ++count, only = x;
+      if (count == 1) {
+        state[only] = kRunning;
+        ++running;
+        Status st;
+        try {
+          st = build_stage(stages_[only]);
+        } catch (const std::exception& e) {
+          st = internal_error(std::string("stage ") + stages_[only].state.name + ": " + e.what());
+        }
+        finish(only, std::move(st));
+        continue;
+      }
+    }
     if (!stop_) {
       for (size_t x = 0; x <= target && running < limit; ++x) {
-        if (!needed[x] || state[x] != kWaiting) continue;
-        bool ready = std::all_of(deps[x].begin(), deps[x].end(),
-                                 [&](size_t d) { return state[d] == kDone; });
-        if (!ready) continue;
+        if (!ready(x)) continue;
         state[x] = kRunning;
         ++running;
         threads.emplace_back([this, x, &finish] {
