@@ -166,9 +166,22 @@ bool field(std::string_view& line, T& out) {
 FileDigestCache FileDigestCache::load(const std::string& path) {
   FileDigestCache c;
   c.file_ = path;
-  auto text = read_file(path);
-  if (!text.ok()) return c;
-  std::string_view t = *text;
+  // One read of the whole file into a buffer of its size (it is a few hundred KB for thousands
+  // of files: growing a string as it is read cost more than the parse).
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return c;
+  std::unique_ptr<int, void (*)(int*)> close_fd(&fd, [](int* f) { ::close(*f); });
+  struct stat st;
+  if (::fstat(fd, &st) != 0 || st.st_size <= 0) return c;
+  std::unique_ptr<char[]> buf(new char[static_cast<size_t>(st.st_size)]);
+  size_t got = 0;
+  while (got < static_cast<size_t>(st.st_size)) {
+    ssize_t n = ::read(fd, buf.get() + got, static_cast<size_t>(st.st_size) - got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    got += static_cast<size_t>(n);
+  }
+  std::string_view t(buf.get(), got);
   c.entries_.reserve(static_cast<size_t>(std::count(t.begin(), t.end(), '\n')));
   while (!t.empty()) {
     size_t nl = t.find('\n');
