@@ -4,6 +4,7 @@
 
 #include "archive/archive.h"
 #include "archive/decompress.h"
+#include "archive/parallel_gzip.h"
 #include "archive/tar.h"
 #include "archive/test_util.h"
 
@@ -242,6 +243,35 @@ TEST(Decompress, Errors) {
   Status stop = decompress(in.fd(), [](std::string_view) { return conflict("sink full"); });
   ASSERT_FALSE(stop.ok());
   EXPECT_EQ(stop.error().message(), "sink full");
+}
+
+
+std::string pgzip(const std::string& data, int threads, size_t chunk, int level = 6) {
+  std::string out;
+  ParallelGzipWriter w([&](std::string_view s) { out.append(s); return Status(); }, level, threads);
+  for (size_t i = 0; i < data.size(); i += chunk)
+    EXPECT_TRUE(w.write(std::string_view(data).substr(i, chunk)).ok());
+  EXPECT_TRUE(w.finish().ok());
+  return out;
+}
+
+TEST(ParallelGzip, OneGzipStreamWhateverTheThreadsAndWrites) {
+  const size_t B = ParallelGzipWriter::kBlockSize;
+  std::string text;  // compressible, with repeats across block boundaries
+  for (int i = 0; text.size() < 5 * B + B / 2; ++i) text += "line " + std::to_string(i % 5000) + "\n";
+  for (size_t size : {size_t{0}, size_t{1}, B - 1, B, B + 1, 2 * B, 5 * B + B / 2}) {
+    std::string data = text.substr(0, size);
+    std::string a = pgzip(data, 1, size + 1);
+    EXPECT_EQ(a.substr(0, 10), "\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03"sv);
+    EXPECT_EQ(pgzip(data, 2, 7777), a) << size;
+    EXPECT_EQ(pgzip(data, 3, 1 << 16), a) << size;
+    Status s;
+    EXPECT_EQ(decompress_all(a, &s), data) << size;  // zlib's inflate checks CRC and length
+    EXPECT_TRUE(s.ok()) << size;
+    if (size == 5 * B + B / 2) {
+      EXPECT_LT(a.size(), data.size() / 4);
+    }
+  }
 }
 
 }  // namespace

@@ -1,11 +1,13 @@
 #include "build/cache_key.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <cstdio>
+#include <charconv>
+#include <memory>
 
 #include "base/fs.h"
 #include "digest/digest.h"
@@ -16,126 +18,227 @@ namespace {
 using digest::Sha256;
 using digest::sha256_file;
 
-// Length-prefixed so "ab"+"c" and "a"+"bc" differ.
-void put(Sha256& h, std::string_view s) {
-  std::string len = std::to_string(s.size()) + ":";
-  h.update(len);
-  h.update(s);
+// Length-prefixed parts ("ab"+"c" and "a"+"bc" differ), gathered in a buffer so that a walk
+// of thousands of small entries makes a few large hash updates instead of many tiny ones.
+class Hasher {
+ public:
+  void put(std::string_view s) {
+    char len[24];
+    auto r = std::to_chars(len, len + sizeof len, s.size());
+    buf_.append(len, r.ptr);
+    buf_.push_back(':');
+    buf_.append(s);
+    if (buf_.size() >= 32768) flush();
+  }
+  std::string finish() {
+    flush();
+    return h_.finish().str();
+  }
+
+ private:
+  void flush() {
+    h_.update(buf_);
+    buf_.clear();
+  }
+  Sha256 h_;
+  std::string buf_;
+};
+
+// "<mode> <uid> <gid>", as std::to_string would write them.
+void put_meta(Hasher& h, const struct stat& st) {
+  char b[80];  // three numbers of at most 20 digits each, and room to spare
+  char* const end = b + 64;
+  char* p = std::to_chars(b, end, st.st_mode).ptr;
+  *p++ = ' ';
+  p = std::to_chars(p, end, st.st_uid).ptr;
+  *p++ = ' ';
+  p = std::to_chars(p, end, st.st_gid).ptr;
+  h.put(std::string_view(b, static_cast<size_t>(p - b)));
 }
 
-Status hash_entry(Sha256& h, const std::string& path, const std::string& name, const SkipFn& skip,
-                  FileDigestCache* cache) {
-  struct stat st;
-  if (::lstat(path.c_str(), &st) != 0) return sys_error("stat " + path);
-  put(h, name);
-  put(h, std::to_string(st.st_mode) + " " + std::to_string(st.st_uid) + " " +
-             std::to_string(st.st_gid));
-  if (S_ISLNK(st.st_mode)) {
-    char buf[4096];
-    ssize_t n = ::readlink(path.c_str(), buf, sizeof buf);
-    if (n < 0) return sys_error("readlink " + path);
-    put(h, std::string_view(buf, static_cast<size_t>(n)));
-  } else if (S_ISREG(st.st_mode)) {
-    std::optional<std::string> known = cache ? cache->get(path, st) : std::nullopt;
-    if (!known) {
-      BERTH_ASSIGN_OR_RETURN(auto d, sha256_file(path));
-      known = d.str();
-      if (cache) cache->put(path, st, *known);
+// One walk over a tree. `path` (host path) and `name` (the name in the digest) are extended and
+// cut back as it descends, so no string is built per entry beyond what the cache lookup needs.
+// Children are read relative to their directory's fd (one short lookup each, no full-path walk).
+struct Walk {
+  Hasher& h;
+  const SkipFn& skip;
+  FileDigestCache* cache;
+  std::string path, name;
+
+  // `st` is the lstat of the entry at `path`; `dirfd`/`leaf` name it relative to its parent
+  // (dirfd < 0: use `path`).
+  Status entry(int dirfd, const char* leaf, const struct stat& st) {
+    h.put(name);
+    put_meta(h, st);
+    if (S_ISLNK(st.st_mode)) {
+      char buf[4096];
+      ssize_t n = dirfd >= 0 ? ::readlinkat(dirfd, leaf, buf, sizeof buf)
+                             : ::readlink(path.c_str(), buf, sizeof buf);
+      if (n < 0) return sys_error("readlink " + path);
+      h.put(std::string_view(buf, static_cast<size_t>(n)));
+    } else if (S_ISREG(st.st_mode)) {
+      std::optional<std::string> known = cache ? cache->get(path, st) : std::nullopt;
+      if (!known) {
+        BERTH_ASSIGN_OR_RETURN(auto d, sha256_file(path));
+        known = d.str();
+        if (cache) cache->put(path, st, *known);
+      }
+      h.put(*known);
+    } else if (S_ISDIR(st.st_mode)) {
+      int fd = dirfd >= 0 ? ::openat(dirfd, leaf, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+                          : ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      if (fd < 0) return sys_error("open " + path);
+      DIR* d = ::fdopendir(fd);
+      if (!d) {
+        ::close(fd);
+        return sys_error("open " + path);
+      }
+      std::unique_ptr<DIR, int (*)(DIR*)> guard(d, ::closedir);
+      std::vector<std::string> names;
+      size_t name_len = name.size(), path_len = path.size();
+      while (auto* e = ::readdir(d)) {
+        const char* n = e->d_name;
+        if (n[0] == '.' && (n[1] == 0 || (n[1] == '.' && n[2] == 0))) continue;
+        if (skip) {
+          if (name_len) name += '/';
+          name += n;
+          bool skipped = skip(name);
+          name.resize(name_len);
+          if (skipped) continue;
+        }
+        names.emplace_back(n);
+      }
+      std::sort(names.begin(), names.end());
+      h.put(std::to_string(names.size()));
+      for (const auto& n : names) {
+        struct stat cst;
+        if (::fstatat(fd, n.c_str(), &cst, AT_SYMLINK_NOFOLLOW) != 0)
+          return sys_error("stat " + path + "/" + n);
+        if (name_len) name += '/';
+        name += n;
+        path += '/';
+        path += n;
+        BERTH_TRY(entry(fd, n.c_str(), cst));
+        name.resize(name_len);
+        path.resize(path_len);
+      }
     }
-    put(h, *known);
-  } else if (S_ISDIR(st.st_mode)) {
-    DIR* d = ::opendir(path.c_str());
-    if (!d) return sys_error("open " + path);
-    std::vector<std::string> names;
-    while (auto* e = ::readdir(d)) {
-      std::string n = e->d_name;
-      if (n == "." || n == "..") continue;
-      if (skip && skip(name.empty() ? n : name + "/" + n)) continue;
-      names.push_back(n);
-    }
-    ::closedir(d);
-    std::sort(names.begin(), names.end());
-    put(h, std::to_string(names.size()));
-    for (const auto& n : names) BERTH_TRY(hash_entry(h, path_join(path, n), name.empty() ? n : name + "/" + n, skip, cache));
+    return {};
   }
-  return {};
-}
+};
 
 }  // namespace
 
 std::string cache_key(const CacheKeyInput& in) {
-  Sha256 h;
-  put(h, "berth-build-cache-v1");
-  put(h, in.parent);
-  put(h, in.instruction);
-  put(h, std::to_string(in.inputs.size()));
-  for (const auto& i : in.inputs) put(h, i);
-  return h.finish().str();
+  Hasher h;
+  h.put("berth-build-cache-v1");
+  h.put(in.parent);
+  h.put(in.instruction);
+  h.put(std::to_string(in.inputs.size()));
+  for (const auto& i : in.inputs) h.put(i);
+  return h.finish();
 }
 
 Result<std::string> hash_path(const std::string& path, const std::string& name,
                               const SkipFn& skip, FileDigestCache* cache) {
-  Sha256 h;
-  BERTH_TRY(hash_entry(h, path, name, skip, cache));
-  return h.finish().str();
+  Hasher h;
+  struct stat st;
+  if (::lstat(path.c_str(), &st) != 0) return sys_error("stat " + path);
+  Walk w{h, skip, cache, path, name};
+  while (w.path.size() > 1 && w.path.back() == '/') w.path.pop_back();
+  BERTH_TRY(w.entry(-1, nullptr, st));
+  return h.finish();
 }
 
 namespace {
 int64_t nanos(const struct timespec& t) { return int64_t{t.tv_sec} * 1000000000 + t.tv_nsec; }
+
+// Reads one space-terminated decimal field of a cache line.
+template <typename T>
+bool field(std::string_view& line, T& out) {
+  auto r = std::from_chars(line.data(), line.data() + line.size(), out);
+  if (r.ec != std::errc() || r.ptr == line.data() + line.size() || *r.ptr != ' ') return false;
+  line.remove_prefix(static_cast<size_t>(r.ptr - line.data()) + 1);
+  return true;
+}
 }  // namespace
 
 FileDigestCache FileDigestCache::load(const std::string& path) {
   FileDigestCache c;
   c.file_ = path;
-  auto text = read_file(path);
-  if (!text.ok()) return c;
-  std::string_view t = *text;
+  // One read of the whole file into a buffer of its size (it is a few hundred KB for thousands
+  // of files: growing a string as it is read cost more than the parse).
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return c;
+  std::unique_ptr<int, void (*)(int*)> close_fd(&fd, [](int* f) { ::close(*f); });
+  struct stat st;
+  if (::fstat(fd, &st) != 0 || st.st_size <= 0) return c;
+  std::unique_ptr<char[]> buf(new char[static_cast<size_t>(st.st_size)]);
+  size_t got = 0;
+  while (got < static_cast<size_t>(st.st_size)) {
+    ssize_t n = ::read(fd, buf.get() + got, static_cast<size_t>(st.st_size) - got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    got += static_cast<size_t>(n);
+  }
+  std::string_view t(buf.get(), got);
+  c.entries_.reserve(static_cast<size_t>(std::count(t.begin(), t.end(), '\n')));
   while (!t.empty()) {
     size_t nl = t.find('\n');
-    std::string line(t.substr(0, nl));
+    std::string_view line = t.substr(0, nl);
     t = nl == std::string_view::npos ? std::string_view() : t.substr(nl + 1);
     // "<digest> <ino> <size> <mtime> <ctime> <path>"
-    char digest[80];
-    unsigned long long ino, size;
-    long long mtime, ctime;
-    int used = 0;
-    if (std::sscanf(line.c_str(), "%79s %llu %llu %lld %lld %n", digest, &ino, &size, &mtime,
-                    &ctime, &used) != 5 || used <= 0)
+    size_t sp = line.find(' ');
+    if (sp == std::string_view::npos || sp == 0) continue;
+    Entry e;
+    e.digest = std::string(line.substr(0, sp));
+    line.remove_prefix(sp + 1);
+    if (!field(line, e.ino) || !field(line, e.size) || !field(line, e.mtime) ||
+        !field(line, e.ctime) || line.empty())
       continue;
-    c.entries_[line.substr(static_cast<size_t>(used))] =
-        Entry{digest, ino, size, static_cast<int64_t>(mtime), static_cast<int64_t>(ctime)};
+    c.entries_.insert_or_assign(std::string(line), std::move(e));
   }
   return c;
 }
 
 Status FileDigestCache::save() const {
+  std::lock_guard lock(*mu_);
   if (!dirty_ || file_.empty()) return {};
   std::string out;
+  out.reserve(entries_.size() * 160);
   for (const auto& [p, e] : entries_) {
     struct stat st;
-    if (::lstat(p.c_str(), &st) != 0) continue;  // gone: forget it
+    if (!e.seen && ::lstat(p.c_str(), &st) != 0) continue;  // gone: forget it
     out += e.digest + " " + std::to_string(e.ino) + " " + std::to_string(e.size) + " " +
            std::to_string(e.mtime) + " " + std::to_string(e.ctime) + " " + p + "\n";
   }
   return atomic_write_file(file_, out, 0600);
 }
 
+size_t FileDigestCache::size() const {
+  std::lock_guard lock(*mu_);
+  return entries_.size();
+}
+
 std::optional<std::string> FileDigestCache::get(const std::string& path,
                                                 const struct stat& st) const {
+  std::lock_guard lock(*mu_);
   auto it = entries_.find(path);
   if (it == entries_.end()) return std::nullopt;
   const Entry& e = it->second;
   if (e.ino != st.st_ino || e.size != static_cast<uint64_t>(st.st_size) ||
       e.mtime != nanos(st.st_mtim) || e.ctime != nanos(st.st_ctim))
     return std::nullopt;
+  e.seen = true;
   return e.digest;
 }
 
 void FileDigestCache::put(const std::string& path, const struct stat& st,
                           const std::string& digest) {
   if (path.find('\n') != std::string::npos) return;
+  std::lock_guard lock(*mu_);
   entries_[path] = Entry{digest, st.st_ino, static_cast<uint64_t>(st.st_size), nanos(st.st_mtim),
-                         nanos(st.st_ctim)};
+                         nanos(st.st_ctim), true};
   dirty_ = true;
 }
 

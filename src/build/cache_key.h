@@ -9,8 +9,10 @@
 
 #include <cstdint>
 #include <functional>
-#include <map>
+#include <memory>
+#include <mutex>
 #include <optional>
+#include <unordered_map>
 #include <string>
 #include <vector>
 
@@ -32,24 +34,29 @@ std::string cache_key(const CacheKeyInput& in);
 // Content digests of files by (inode, size, mtime, ctime), so an unchanged context costs stats,
 // not reads. ctime moves on every content or metadata change and cannot be set by users, so a
 // matching entry means the same content. Kept as a text file under berth's root; any problem
-// reading it gives an empty cache (it is only a cache).
+// reading it gives an empty cache (it is only a cache). get/put may be called from several
+// threads (parallel stages hash their contexts at once).
 class FileDigestCache {
  public:
   static FileDigestCache load(const std::string& path);
-  Status save() const;  // atomically, when something changed
+  // Atomically, when something changed. Entries this process looked up or stored are kept
+  // as they are; others are kept while their file still exists (one lstat each).
+  Status save() const;
   std::optional<std::string> get(const std::string& path, const struct stat& st) const;
   void put(const std::string& path, const struct stat& st, const std::string& digest);
-  size_t size() const { return entries_.size(); }
+  size_t size() const;
 
  private:
   struct Entry {
     std::string digest;
     uint64_t ino = 0, size = 0;
     int64_t mtime = 0, ctime = 0;
+    mutable bool seen = false;  // used by this process: known to exist
   };
   std::string file_;
-  std::map<std::string, Entry> entries_;
+  std::unordered_map<std::string, Entry> entries_;
   bool dirty_ = false;
+  std::unique_ptr<std::mutex> mu_ = std::make_unique<std::mutex>();
 };
 
 // `skip(child_name)` leaves out entries (the .dockerignore'd ones) below a directory.

@@ -8,10 +8,12 @@
 #include <cstdlib>
 #include <iomanip>
 #include <sstream>
+#include <thread>
 
 #include "base/fs.h"
 #include "base/strings.h"
 #include "build/cache_key.h"
+#include "digest/digest.h"
 #include "engine/build_steps.h"
 #include "image/changes.h"
 #include "image/import.h"
@@ -146,7 +148,10 @@ std::string quoted_list(const std::vector<std::string>& v) {
 
 Builder::~Builder() {
   (void)digests_.save();
+  // All references this build held, dropped in one transaction (one commit, not one each).
+  auto tx = eng_.store().db().begin();
   for (const auto& l : held_) (void)eng_.store().layers().release(l);
+  if (tx.ok()) (void)tx->commit();
 }
 
 // ---- progress ----
@@ -160,7 +165,9 @@ std::string Builder::fit(const std::string& s, size_t used) const {
 }
 
 int Builder::begin(const std::string& title) {
+  std::lock_guard l(out_mu_);
   int n = next_++;
+  last_begun_ = n;
   started_[n] = std::chrono::steady_clock::now();
   titles_[n] = title;
   if (req_.progress == "tty") {
@@ -174,6 +181,7 @@ int Builder::begin(const std::string& title) {
 }
 
 double Builder::elapsed(int n) const {
+  std::lock_guard l(const_cast<std::recursive_mutex&>(out_mu_));
   auto it = started_.find(n);
   if (it == started_.end()) return 0;
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - it->second).count();
@@ -188,7 +196,9 @@ void Builder::tty_redraw_output() {
 }
 
 void Builder::log_line(int n, const std::string& line) {
+  std::lock_guard l(out_mu_);
   if (req_.progress == "tty") {
+    if (n != last_begun_) return;  // another stage's step is drawn below this one
     tty_tail_.push_back(line);
     if (tty_tail_.size() > 6) tty_tail_.erase(tty_tail_.begin());
     tty_redraw_output();
@@ -200,8 +210,14 @@ void Builder::log_line(int n, const std::string& line) {
 }
 
 void Builder::done(int n) {
+  std::lock_guard l(out_mu_);
   std::ostringstream t;
   t << std::fixed << std::setprecision(1) << elapsed(n);
+  if (req_.progress == "tty" && n != last_begun_) {
+    // Not the last line drawn (stages in parallel): a line of its own.
+    out_ << " => " << fit(titles_[n], 12) << "  " << t.str() << "s\n" << std::flush;
+    return;
+  }
   if (req_.progress == "tty") {
     // The step's line again, with its time; its output goes away, as BuildKit's view does.
     out_ << "\033[" << (tty_shown_ + 1) << "A\033[J => " << fit(titles_[n], 12) << "  "
@@ -214,6 +230,11 @@ void Builder::done(int n) {
 }
 
 void Builder::cached(int n) {
+  std::lock_guard l(out_mu_);
+  if (req_.progress == "tty" && n != last_begun_) {
+    out_ << " => CACHED " << fit(titles_[n], 11) << "\n" << std::flush;
+    return;
+  }
   if (req_.progress == "tty") {
     out_ << "\033[1A\033[J => CACHED " << fit(titles_[n], 11) << "\n" << std::flush;
     return;
@@ -222,12 +243,36 @@ void Builder::cached(int n) {
 }
 
 void Builder::failed(int n, const std::string& msg) {
+  std::lock_guard l(out_mu_);
+  reported_.insert(n);
+  if (msg == "canceled") {
+    // Stopped because another stage failed, or by a signal (BuildKit's word).
+    if (req_.progress == "tty") out_ << " => CANCELED " << titles_[n] << "\n" << std::flush;
+    else out_ << "#" << n << " CANCELED\n" << std::flush;
+    return;
+  }
   if (req_.progress == "tty") {
     // Keep the output that explains the failure.
     out_ << " => ERROR " << titles_[n] << ": " << msg << "\n" << std::flush;
     return;
   }
   out_ << "#" << n << " ERROR: " << msg << "\n" << std::flush;
+}
+
+// As BuildKit ends a failed build: the failing step (and so its stage) in a block of its own
+// before the error, and its ERROR line when the step did not print one.
+void Builder::report_failure(const Stage& s, const Error& e) {
+  std::lock_guard l(out_mu_);
+  if (e.code() == Code::kCancelled || !s.last_step) return;
+  if (!reported_.count(s.last_step)) {
+    std::string msg = e.message();
+    std::string prefix = req_.dockerfile_name + ":";
+    if (msg.rfind(prefix, 0) == 0 && msg.find(": ") != std::string::npos)
+      msg = msg.substr(msg.find(": ") + 2);
+    failed(s.last_step, msg);
+  }
+  if (req_.progress == "tty") return;
+  out_ << "------\n > " << titles_[s.last_step] << ":\n------\n" << std::flush;
 }
 
 // ---- driver ----
@@ -311,6 +356,7 @@ Status Builder::from(Stage& s, const Instruction& ins, int op, int ops) {
   auto ref = image::parse_docker_ref(base);
   std::string shown = ref.ok() ? image::with_default_tag(*ref).string() : base;
   int n = begin(title.substr(0, title.find("] ") + 2) + "FROM " + shown);
+  s.last_step = n;
   auto img = eng_.store().resolve(base);
   if (!img.ok() && img.error().code() == Code::kNotFound) {
     // Not here: pull it, as `docker build` does (the registry client's rules and credentials).
@@ -495,15 +541,16 @@ Status Builder::dispatch(Stage& s, const Instruction& ins, int& op, int ops) {
     }
     return {};
   }
-  if (k == "run") return run_step(s, ins, begin(step_title(s, ++op, ops, ins)));
-  if (k == "copy" || k == "add") return copy_step(s, ins, begin(step_title(s, ++op, ops, ins)));
+  auto step = [&] { return s.last_step = begin(step_title(s, ++op, ops, ins)); };
+  if (k == "run") return run_step(s, ins, step());
+  if (k == "copy" || k == "add") return copy_step(s, ins, step());
   if (k == "workdir") {
     BERTH_ASSIGN_OR_RETURN(auto dir, build::expand_word(ins.args, vars(st), df_.escape));
     if (dir.empty() || dir[0] != '/')
       dir = (st.cfg.config.working_dir.empty() ? "/" : st.cfg.config.working_dir + "/") + dir;
     dir = build::clean_path(dir);
     st.cfg.config.working_dir = dir;
-    return workdir_step(st, ins, dir, begin(step_title(s, ++op, ops, ins)));
+    return workdir_step(st, ins, dir, step());
   }
   if (k == "from") return build::parse_error(ins.line, "FROM is only allowed at the start of a stage");
   return metadata(st, ins);
@@ -537,6 +584,7 @@ Status Builder::build_stage(Stage& s) {
   ops += static_cast<int>(std::count_if(triggers.begin(), triggers.end(), is_op));
   for (const auto& t : triggers) BERTH_TRY(dispatch(s, t, op, ops));
   for (size_t i = 1; i < s.ins.size(); ++i) {
+    if (stop_) return Error(Code::kCancelled, "canceled: another stage failed");
     auto r = dispatch(s, s.ins[i], op, ops);
     if (!r.ok()) {
       std::string m = r.error().message();
@@ -549,7 +597,94 @@ Status Builder::build_stage(Stage& s) {
   return {};
 }
 
+// Stages whose inputs are built run at once, on threads of their own, at most one per core (a
+// RUN's process or a big copy keeps one busy); the others wait for a free one. The first
+// failure stops the rest: stages not started never start, running RUNs are killed, and the
+// build fails with that first error (its step and stage are named in the progress). Called
+// with mu_ held, which each stage's thread holds too except in its slow sections.
+Status Builder::build_stages(size_t target, const std::vector<bool>& needed,
+                             const std::vector<std::vector<size_t>>& deps) {
+  enum { kWaiting, kRunning, kDone };
+  std::vector<int> state(stages_.size(), kWaiting);
+  size_t left = 0;
+  for (size_t x = 0; x <= target; ++x) left += needed[x] ? 1 : 0;
+  // BERTH_BUILD_MAX_PARALLELISM caps it, as buildkitd's max-parallelism (1: one stage at a time).
+  size_t limit = std::max(1u, std::thread::hardware_concurrency());
+  if (const char* m = std::getenv("BERTH_BUILD_MAX_PARALLELISM"); m && std::atoi(m) > 0)
+    limit = static_cast<size_t>(std::atoi(m));
+  size_t running = 0;
+  std::optional<Error> first_error;
+  size_t failed_stage = 0;
+  std::vector<std::thread> threads;
+  std::unique_lock<std::mutex> lock(mu_, std::adopt_lock);
+  auto finish = [&](size_t x, Status st) {
+    state[x] = kDone;
+    --running;
+    --left;
+    if (!st.ok() && !first_error) {
+      first_error = std::move(st).error();
+      stop_ = true;
+      kill_running_steps();
+      failed_stage = x;
+    }
+    stage_cv_.notify_all();
+  };
+  auto ready = [&](size_t x) {
+    return needed[x] && state[x] == kWaiting &&
+           std::all_of(deps[x].begin(), deps[x].end(), [&](size_t d) { return state[d] == kDone; });
+  };
+  while (left > 0 && !(stop_ && running == 0)) {
+    if (!stop_ && running == 0) {
+      // One stage ready and none running: nothing could run beside it (the others wait for it),
+      // so it runs here, without a thread to start and wake (a chain of stages costs nothing).
+      size_t count = 0, only = 0;
+      for (size_t x = 0; x <= target; ++x)
+        if (ready(x)) ++count, only = x;
+      if (count == 1) {
+        state[only] = kRunning;
+        ++running;
+        Status st;
+        try {
+          st = build_stage(stages_[only]);
+        } catch (const std::exception& e) {
+          st = internal_error(std::string("stage ") + stages_[only].state.name + ": " + e.what());
+        }
+        finish(only, std::move(st));
+        continue;
+      }
+    }
+    if (!stop_) {
+      for (size_t x = 0; x <= target && running < limit; ++x) {
+        if (!ready(x)) continue;
+        state[x] = kRunning;
+        ++running;
+        threads.emplace_back([this, x, &finish] {
+          std::lock_guard<std::mutex> l(mu_);
+          Status st;
+          try {
+            st = build_stage(stages_[x]);
+          } catch (const std::exception& e) {
+            st = internal_error(std::string("stage ") + stages_[x].state.name + ": " + e.what());
+          }
+          finish(x, std::move(st));
+        });
+      }
+    }
+    stage_cv_.wait(lock);
+  }
+  lock.unlock();
+  for (auto& t : threads) t.join();
+  lock.lock();
+  lock.release();  // the caller's hold on mu_ goes on
+  if (first_error) {
+    report_failure(stages_[failed_stage], *first_error);
+    return std::move(*first_error);
+  }
+  return {};
+}
+
 Result<BuildResult> Builder::run() {
+  std::unique_lock lock(mu_);
   build_time_ = req_.source_date_epoch ? *req_.source_date_epoch * 1000000000 : image::now_nanos();
   if (req_.progress == "tty") out_ << "[+] Building\n";
   int n = begin("[internal] load build definition from " + req_.dockerfile_name);
@@ -625,6 +760,7 @@ Result<BuildResult> Builder::run() {
     target = static_cast<size_t>((*t)->index);
   }
   std::vector<bool> needed(stages_.size(), false);
+  std::vector<std::vector<size_t>> deps(stages_.size());  // the stages each stage reads
   std::vector<size_t> todo{target};
   while (!todo.empty()) {
     size_t x = todo.back();
@@ -648,7 +784,10 @@ Result<BuildResult> Builder::run() {
         if (!s.ok()) continue;
         if ((*s)->index == static_cast<int>(x) && ins.keyword != "from")
           return invalid_argument("circular dependency detected on stage: " + r);
-        if ((*s)->index < static_cast<int>(x)) todo.push_back(static_cast<size_t>((*s)->index));
+        if ((*s)->index < static_cast<int>(x)) {
+          todo.push_back(static_cast<size_t>((*s)->index));
+          deps[x].push_back(static_cast<size_t>((*s)->index));
+        }
         else if (ins.keyword != "from")
           return invalid_argument("Dockerfile:" + std::to_string(ins.line) +
                                   ": stage " + r + " is defined after it is used (circular dependency)");
@@ -662,8 +801,7 @@ Result<BuildResult> Builder::run() {
   while (::flock(lock_.get(), LOCK_SH) < 0)
     if (errno != EINTR) return sys_error("locking the store");
 
-  for (size_t x = 0; x <= target; ++x)
-    if (needed[x]) BERTH_TRY(build_stage(stages_[x]));
+  BERTH_TRY(build_stages(target, needed, deps));
 
   std::vector<std::string> unused;
   for (const auto& [k, v] : build_args_)
@@ -689,8 +827,21 @@ Result<BuildResult> Builder::run() {
     BERTH_ASSIGN_OR_RETURN(auto r, image::parse_docker_ref(t));
     img.tags.push_back(image::with_default_tag(r));
   }
-  if (!st.top_layer.empty()) BERTH_TRY(eng_.store().layers().acquire(st.top_layer));
-  BERTH_ASSIGN_OR_RETURN(auto rec, eng_.store().add(img));
+  // A rebuild that changed nothing finds its image and tags in place: nothing is written.
+  image::ImageRecord rec;
+  bool unchanged = false;
+  if (auto existing = eng_.store().get(digest::sha256_of(img.config_bytes).str()); existing.ok()) {
+    unchanged = true;
+    for (const auto& t : img.tags) {
+      auto r = eng_.store().resolve(t.string());
+      if (!r.ok() || r->id != existing->id) unchanged = false;
+    }
+    if (unchanged) rec = *existing;
+  }
+  if (!unchanged) {
+    if (!st.top_layer.empty()) BERTH_TRY(eng_.store().layers().acquire(st.top_layer));
+    BERTH_ASSIGN_OR_RETURN(rec, eng_.store().add(img));
+  }
   if (plain) {
     out_ << "#" << n << " writing image " << rec.id << " done\n";
     for (const auto& t : img.tags) out_ << "#" << n << " naming to " << t.string() << " done\n";

@@ -7,6 +7,8 @@
 
 #include <dirent.h>
 
+#include <thread>
+
 #include "archive/archive.h"
 #include "base/fs.h"
 #include "engine/build_steps.h"
@@ -41,18 +43,25 @@ Result<std::vector<std::string>> Builder::lowers(const State& st) {
 Result<std::optional<Builder::CacheHit>> Builder::cache_get(const std::string& key) {
   if (req_.no_cache) return std::optional<CacheHit>();
   auto& db = eng_.store().db();
-  BERTH_ASSIGN_OR_RETURN(auto stmt, db.prepare(
-      "SELECT coalesce(top_layer,''), diff_id, created FROM build_cache WHERE key = ?1"));
-  stmt.bind(1, key);
-  BERTH_ASSIGN_OR_RETURN(bool row, stmt.step());
-  if (!row) return std::optional<CacheHit>();
-  CacheHit h{stmt.col_text(0), stmt.col_text(1), stmt.col_int(2)};
+  CacheHit h;
+  {
+    // A read first: a miss (every step of a cold build) takes no write lock.
+    BERTH_ASSIGN_OR_RETURN(auto stmt, db.prepare(
+        "SELECT coalesce(top_layer,''), diff_id, created FROM build_cache WHERE key = ?1"));
+    stmt.bind(1, key);
+    BERTH_ASSIGN_OR_RETURN(bool row, stmt.step());
+    if (!row) return std::optional<CacheHit>();
+    h = CacheHit{stmt.col_text(0), stmt.col_text(1), stmt.col_int(2)};
+  }
+  // The reference and the last-used time in one transaction (one commit per hit).
+  BERTH_ASSIGN_OR_RETURN(auto tx, db.begin());
   if (!h.top_layer.empty()) {
     // The layer may have been lost (system check): then it is a miss.
     if (!eng_.store().layers().acquire(h.top_layer).ok()) return std::optional<CacheHit>();
-    held_.push_back(h.top_layer);
   }
   BERTH_TRY(db.run("UPDATE build_cache SET last_used = ?1 WHERE key = ?2", image::now_nanos(), key));
+  BERTH_TRY(tx.commit());
+  if (!h.top_layer.empty()) held_.push_back(h.top_layer);
   return std::optional<CacheHit>(h);
 }
 
@@ -81,19 +90,39 @@ Result<Builder::CacheHit> Builder::commit_dir(const State& st, const std::string
   if (req_.source_date_epoch) out.created = build_time_;
   if (dir_empty(dir)) return out;
   auto& store = eng_.store();
-  // The tar is written once to a temp file, stored as the layer's blob (its digest is the diff
-  // id), then extracted into the layer store: the layer dir is always in berth's canonical form
-  // (overlay xattrs other than opaque markers are never carried over from an upper dir).
-  BERTH_ASSIGN_OR_RETURN(auto tmp, TempDir::create(store.tmp_dir(), "build-layer-"));
-  std::string tar = path_join(tmp.path(), "layer.tar");
-  BERTH_ASSIGN_OR_RETURN(auto fd, open_file(tar, O_RDWR | O_CREAT | O_TRUNC, 0600));
+  // The tar streams through a pipe into the content store (one write, hashed on the way; its
+  // digest is the diff id) while export_layer computes the same digest, then a RUN's upper dir is
+  // extracted again from that blob into the layer store, so the layer dir is always in berth's
+  // canonical form (overlay xattrs other than opaque markers are never carried over). A COPY's
+  // staging dir (`movable`) is already canonical: its entries are moved.
   archive::ExportOptions eo;
   eo.compression = archive::Compression::kNone;
   eo.overlay_whiteouts = true;
   if (req_.source_date_epoch) eo.clamp_mtime = *req_.source_date_epoch;
-  BERTH_ASSIGN_OR_RETURN(auto ex, archive::export_layer(dir, fd.get(), eo));
-  if (::lseek(fd.get(), 0, SEEK_SET) < 0) return sys_error("seeking " + tar);
-  BERTH_ASSIGN_OR_RETURN(auto blob, image::ingest_uncompressed(store, fd.get()));
+  Result<archive::ExportResult> exported = internal_error("layer export did not run");
+  Result<std::string> ingested = internal_error("layer ingest did not run");
+  {
+    // The tar and the blob are this step's own files: written without the builder lock.
+    Unlocked unlocked(*this);
+    int p[2];
+    if (::pipe2(p, O_CLOEXEC) != 0) return sys_error("pipe");
+    UniqueFd rd(p[0]), wr(p[1]);
+    (void)::fcntl(wr.get(), F_SETPIPE_SZ, 1 << 20);
+    std::thread reader([&] {
+      ingested = store.content().import_fd(rd.get());
+      // A failed ingest still drains the pipe, so the export ends instead of blocking.
+      char buf[1 << 16];
+      while (!ingested.ok() && ::read(rd.get(), buf, sizeof buf) > 0) {
+      }
+    });
+    exported = archive::export_layer(dir, wr.get(), eo);
+    wr.reset();  // end of the stream (or, on an error, of what was written)
+    reader.join();
+  }
+  if (!exported.ok()) return std::move(exported).error();
+  auto& ex = *exported;
+  if (!ingested.ok()) return std::move(ingested).error();
+  auto& blob = *ingested;
   if (blob != ex.diff_id) return internal_error("layer digest changed while storing it");
   BERTH_ASSIGN_OR_RETURN(auto layer, store.layers().create(
       st.top_layer, ex.diff_id,
@@ -112,7 +141,7 @@ Result<Builder::CacheHit> Builder::commit_dir(const State& st, const std::string
               return sys_error("moving " + n + " into the layer");
           return ex.diff_id;
         }
-        BERTH_ASSIGN_OR_RETURN(auto in, open_file(tar, O_RDONLY));
+        BERTH_ASSIGN_OR_RETURN(auto in, store.content().open_blob(blob));
         BERTH_ASSIGN_OR_RETURN(auto r, archive::apply_layer(in.get(), diff_dir));
         return r.diff_id;
       },

@@ -139,7 +139,7 @@ Status Builder::copy_step(Stage& s, const Instruction& ins, int n) {
         if (h.expand) {
           BERTH_ASSIGN_OR_RETURN(content, build::expand_vars(content, v, esc));
         }
-        sources.push_back({"", name, content});
+        sources.push_back({"", name, content, std::nullopt});
         inputs.push_back(content);
       }
       continue;
@@ -176,11 +176,15 @@ Status Builder::copy_step(Stage& s, const Instruction& ins, int n) {
                        rel + "\": not found");
     if (matches.size() > 1 || build::has_glob(rel)) dest_dir = dest_dir || matches.size() > 1;
     for (const auto& m : matches) {
-      sources.push_back({m, "", ""});
+      sources.push_back({m, "", "", std::nullopt});
       if (from_id.empty()) {
-        BERTH_ASSIGN_OR_RETURN(auto h, build::hash_path(m.empty() ? req_.context_dir : path_join(req_.context_dir, m),
-                                                        m, skip ? build::SkipFn(skip) : build::SkipFn(), &digests_));
-        inputs.push_back(h);
+        Result<std::string> h = [&] {
+          Unlocked unlocked(*this);  // stats (and reads, of what changed) the context
+          return build::hash_path(m.empty() ? req_.context_dir : path_join(req_.context_dir, m),
+                                  m, skip ? build::SkipFn(skip) : build::SkipFn(), &digests_);
+        }();
+        if (!h.ok()) return std::move(h).error();
+        inputs.push_back(*h);
       }
     }
   }
@@ -229,83 +233,90 @@ Status Builder::copy_step(Stage& s, const Instruction& ins, int n) {
     std::string rel = dest_dir ? (dest_rel.empty() ? name : dest_rel + "/" + name) : dest_rel;
     return dst_view.resolve(rel, false);
   };
-  for (const auto& src : sources) {
-    if (src.url) {
-      // Docker's rules for a fetched file: 0600 unless --chmod, never unpacked, dated by the
-      // server's Last-Modified.
-      const auto& dl = *src.url;
+  // The copy into the staging dir reads the sources and the image's layers (never changed while
+  // they are in use) and writes only that dir: the builder lock is not needed.
+  Status copied = [&]() -> Status {
+    Unlocked unlocked(*this);
+    for (const auto& src : sources) {
+      if (src.url) {
+        // Docker's rules for a fetched file: 0600 unless --chmod, never unpacked, dated by the
+        // server's Last-Modified.
+        const auto& dl = *src.url;
+        bool into_dir = dest_dir;
+        if (!into_dir) {
+          auto existing = dst_view.find(dst_view.resolve(dest_rel, true));
+          into_dir = existing && S_ISDIR(existing->st.st_mode);
+        }
+        std::string t = into_dir ? dst_view.resolve(dest_rel, true) : target_for(dl.name);
+        if (into_dir) t = t.empty() ? dl.name : t + "/" + dl.name;
+        BERTH_TRY(make_parents(dst_view, root, t));
+        std::string p = path_join(root, t);
+        if (::rename(dl.path.c_str(), p.c_str()) != 0) return sys_error("placing " + dl.name);
+        if (::chmod(p.c_str(), co.mode.value_or(0600)) != 0) return sys_error("chmod " + p);
+        if (::lchown(p.c_str(), *co.uid, *co.gid) != 0) return sys_error("chown " + p);
+        if (dl.mtime) {
+          struct timespec ts[2] = {{*dl.mtime, 0}, {*dl.mtime, 0}};
+          (void)::utimensat(AT_FDCWD, p.c_str(), ts, AT_SYMLINK_NOFOLLOW);
+        }
+        continue;
+      }
+      if (!src.heredoc.empty()) {
+        std::string t = target_for(src.heredoc);
+        BERTH_TRY(make_parents(dst_view, root, t));
+        std::string p = path_join(root, t);
+        BERTH_TRY(atomic_write_file(p, src.content, co.mode.value_or(0644)));
+        if (::lchown(p.c_str(), *co.uid, *co.gid) != 0) return sys_error("chown " + p);
+        continue;
+      }
+      auto e = src_view.find(src.rel);
+      if (!e && !src.rel.empty()) return not_found("\"/" + src.rel + "\": not found");
+      bool is_dir = src.rel.empty() || S_ISDIR(e->st.st_mode);
+      if (add && !is_dir && S_ISREG(e->st.st_mode) && from_id.empty() && looks_like_archive(e->host_path)) {
+        // ADD of a local archive: extracted into the destination directory.
+        std::string t = dst_view.resolve(dest_rel, true);
+        BERTH_TRY(make_parents(dst_view, root, t + "/x"));
+        BERTH_TRY(mkdir_all(path_join(root, t), 0755));
+        BERTH_ASSIGN_OR_RETURN(auto fd, open_file(e->host_path, O_RDONLY));
+        archive::ApplyOptions ao;
+        ao.overlay_whiteouts = false;
+        BERTH_TRY_CTX(archive::apply_layer(fd.get(), path_join(root, t), ao), "extracting " + src.rel);
+        continue;
+      }
+      if (is_dir) {
+        // A directory's contents go into the destination directory.
+        std::string t = dst_view.resolve(dest_rel, true);
+        BERTH_TRY(make_parents(dst_view, root, t.empty() ? "x" : t + "/x"));
+        std::string p = t.empty() ? root : path_join(root, t);
+        BERTH_TRY(copy_tree(src_view, src.rel, p, co));
+        // The destination directory keeps what it is in the image, or is a new 0755 one.
+        auto existing = dst_view.find(t);
+        if (!t.empty()) {
+          if (existing && S_ISDIR(existing->st.st_mode)) {
+            (void)::lchown(p.c_str(), existing->st.st_uid, existing->st.st_gid);
+            ::chmod(p.c_str(), existing->st.st_mode & 07777);
+          } else {
+            ::chmod(p.c_str(), co.mode.value_or(0755));
+          }
+        } else {
+          ::chmod(p.c_str(), 0755);
+          (void)::lchown(p.c_str(), 0, 0);
+        }
+        continue;
+      }
+      std::string name = basename(src.rel);
       bool into_dir = dest_dir;
       if (!into_dir) {
         auto existing = dst_view.find(dst_view.resolve(dest_rel, true));
         into_dir = existing && S_ISDIR(existing->st.st_mode);
       }
-      std::string t = into_dir ? dst_view.resolve(dest_rel, true) : target_for(dl.name);
-      if (into_dir) t = t.empty() ? dl.name : t + "/" + dl.name;
+      std::string t = into_dir ? dst_view.resolve(dest_rel, true) : target_for(name);
+      if (into_dir) t = t.empty() ? name : t + "/" + name;
       BERTH_TRY(make_parents(dst_view, root, t));
-      std::string p = path_join(root, t);
-      if (::rename(dl.path.c_str(), p.c_str()) != 0) return sys_error("placing " + dl.name);
-      if (::chmod(p.c_str(), co.mode.value_or(0600)) != 0) return sys_error("chmod " + p);
-      if (::lchown(p.c_str(), *co.uid, *co.gid) != 0) return sys_error("chown " + p);
-      if (dl.mtime) {
-        struct timespec ts[2] = {{*dl.mtime, 0}, {*dl.mtime, 0}};
-        (void)::utimensat(AT_FDCWD, p.c_str(), ts, AT_SYMLINK_NOFOLLOW);
-      }
-      continue;
+      BERTH_TRY(copy_tree(src_view, src.rel, path_join(root, t), co));
     }
-    if (!src.heredoc.empty()) {
-      std::string t = target_for(src.heredoc);
-      BERTH_TRY(make_parents(dst_view, root, t));
-      std::string p = path_join(root, t);
-      BERTH_TRY(atomic_write_file(p, src.content, co.mode.value_or(0644)));
-      if (::lchown(p.c_str(), *co.uid, *co.gid) != 0) return sys_error("chown " + p);
-      continue;
-    }
-    auto e = src_view.find(src.rel);
-    if (!e && !src.rel.empty()) return not_found("\"/" + src.rel + "\": not found");
-    bool is_dir = src.rel.empty() || S_ISDIR(e->st.st_mode);
-    if (add && !is_dir && S_ISREG(e->st.st_mode) && from_id.empty() && looks_like_archive(e->host_path)) {
-      // ADD of a local archive: extracted into the destination directory.
-      std::string t = dst_view.resolve(dest_rel, true);
-      BERTH_TRY(make_parents(dst_view, root, t + "/x"));
-      BERTH_TRY(mkdir_all(path_join(root, t), 0755));
-      BERTH_ASSIGN_OR_RETURN(auto fd, open_file(e->host_path, O_RDONLY));
-      archive::ApplyOptions ao;
-      ao.overlay_whiteouts = false;
-      BERTH_TRY_CTX(archive::apply_layer(fd.get(), path_join(root, t), ao), "extracting " + src.rel);
-      continue;
-    }
-    if (is_dir) {
-      // A directory's contents go into the destination directory.
-      std::string t = dst_view.resolve(dest_rel, true);
-      BERTH_TRY(make_parents(dst_view, root, t.empty() ? "x" : t + "/x"));
-      std::string p = t.empty() ? root : path_join(root, t);
-      BERTH_TRY(copy_tree(src_view, src.rel, p, co));
-      // The destination directory keeps what it is in the image, or is a new 0755 one.
-      auto existing = dst_view.find(t);
-      if (!t.empty()) {
-        if (existing && S_ISDIR(existing->st.st_mode)) {
-          (void)::lchown(p.c_str(), existing->st.st_uid, existing->st.st_gid);
-          ::chmod(p.c_str(), existing->st.st_mode & 07777);
-        } else {
-          ::chmod(p.c_str(), co.mode.value_or(0755));
-        }
-      } else {
-        ::chmod(p.c_str(), 0755);
-        (void)::lchown(p.c_str(), 0, 0);
-      }
-      continue;
-    }
-    std::string name = basename(src.rel);
-    bool into_dir = dest_dir;
-    if (!into_dir) {
-      auto existing = dst_view.find(dst_view.resolve(dest_rel, true));
-      into_dir = existing && S_ISDIR(existing->st.st_mode);
-    }
-    std::string t = into_dir ? dst_view.resolve(dest_rel, true) : target_for(name);
-    if (into_dir) t = t.empty() ? name : t + "/" + name;
-    BERTH_TRY(make_parents(dst_view, root, t));
-    BERTH_TRY(copy_tree(src_view, src.rel, path_join(root, t), co));
-  }
+    return {};
+  }();
+  BERTH_TRY(copied);
   BERTH_ASSIGN_OR_RETURN(auto made, commit_dir(st, root, true));
   BERTH_TRY(cache_put(key, made));
   apply(st, key, made, created_by);

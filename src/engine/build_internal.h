@@ -38,6 +38,7 @@ class LayerView {
   // confined to the root as if it were "/".
   std::string resolve(const std::string& rel, bool follow_last) const;
   std::string read(const std::string& rel) const;  // "" when absent or not a regular file
+  const std::vector<std::string>& lowers() const { return lowers_; }
 
  private:
   std::vector<std::string> lowers_;
@@ -87,6 +88,7 @@ struct Stage {
   int index = 0;
   std::vector<build::Instruction> ins;  // ins[0] is FROM
   State state;
+  int last_step = 0;  // progress number of the step it began last (0: none)
 };
 
 }  // namespace berth::engine::buildimpl

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <mutex>
 
 #include "base/fs.h"
 #include "base/scope_exit.h"
@@ -126,18 +127,31 @@ void remove_stubs(const std::string& upper, const LayerView& view, const std::st
   }
 }
 
-// While a RUN runs, SIGINT/SIGTERM/SIGHUP kill its container (pid 1 of its pid namespace
-// ignores them) so the build can clean up (cgroup, scratch dirs, secrets) and fail.
-volatile sig_atomic_t g_run_pid = 0;
+// While RUNs run, SIGINT/SIGTERM/SIGHUP kill their containers (pid 1 of a pid namespace ignores
+// them) so the build can clean up (cgroups, scratch dirs, secrets) and fail. Parallel stages run
+// several at once: each holds a slot of g_run_pids for its process.
+constexpr int kMaxRuns = 256;
+volatile sig_atomic_t g_run_pids[kMaxRuns];
 volatile sig_atomic_t g_canceled = 0;
-void cancel_run(int) {
-  g_canceled = 1;
-  if (g_run_pid > 0) ::kill(g_run_pid, SIGKILL);
+std::mutex g_runs_mu;  // claims slots; installs and restores the handlers
+
+void kill_runs() {
+  for (int i = 0; i < kMaxRuns; ++i)
+    if (g_run_pids[i] > 0) ::kill(g_run_pids[i], SIGKILL);
 }
 
+void cancel_run(int) {
+  g_canceled = 1;
+  kill_runs();
+}
+
+// The handlers are installed while at least one RUN of this process runs.
 class CancelGuard {
  public:
   CancelGuard() {
+    std::lock_guard l(g_runs_mu);
+    if (users_++ > 0) return;
+    g_canceled = 0;
     struct sigaction sa {};
     sa.sa_handler = cancel_run;
     sigemptyset(&sa.sa_mask);
@@ -145,13 +159,40 @@ class CancelGuard {
     for (int i = 0; i < 3; ++i) ::sigaction(kSignals[i], &sa, &old_[i]);
   }
   ~CancelGuard() {
-    g_run_pid = 0;
+    std::lock_guard l(g_runs_mu);
+    if (--users_ > 0) return;
     for (int i = 0; i < 3; ++i) ::sigaction(kSignals[i], &old_[i], nullptr);
   }
+  CancelGuard(const CancelGuard&) = delete;
+  CancelGuard& operator=(const CancelGuard&) = delete;
 
  private:
   static constexpr int kSignals[3] = {SIGINT, SIGTERM, SIGHUP};
-  struct sigaction old_[3];
+  static inline int users_ = 0;
+  static inline struct sigaction old_[3];
+};
+
+// One RUN's process in g_run_pids while it runs.
+class RunSlot {
+ public:
+  explicit RunSlot(pid_t pid) {
+    std::lock_guard l(g_runs_mu);
+    for (int i = 0; i < kMaxRuns; ++i)
+      if (g_run_pids[i] == 0) {
+        g_run_pids[i] = pid;
+        slot_ = i;
+        break;
+      }
+  }
+  ~RunSlot() {
+    std::lock_guard l(g_runs_mu);
+    if (slot_ >= 0) g_run_pids[slot_] = 0;
+  }
+  RunSlot(const RunSlot&) = delete;
+  RunSlot& operator=(const RunSlot&) = delete;
+
+ private:
+  int slot_ = -1;
 };
 
 std::vector<runtime::DeviceRule> device_rules(const oci::RuntimeSpec& spec) {
@@ -161,6 +202,8 @@ std::vector<runtime::DeviceRule> device_rules(const oci::RuntimeSpec& spec) {
 }
 
 }  // namespace
+
+void kill_running_steps() { kill_runs(); }
 
 Status Builder::run_step(Stage& s, const Instruction& ins, int n) {
   State& st = s.state;
@@ -374,36 +417,43 @@ Status Builder::run_step(Stage& s, const Instruction& ins, int n) {
   lo.stdout_fd = wr.get();
   lo.stderr_fd = wr.get();
   CancelGuard cancel_guard;
-  g_canceled = 0;
   auto launched = runtime::launch(spec, lo);
   wr.reset();
   if (!launched.ok()) {
     failed(n, launched.error().message());
     return std::move(launched).error();
   }
-  g_run_pid = launched->pid;
-  if (g_canceled) ::kill(launched->pid, SIGKILL);
-  std::string pending;
-  char buf[8192];
-  while (true) {
-    ssize_t r = ::read(rd.get(), buf, sizeof buf);
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) break;
-    pending.append(buf, static_cast<size_t>(r));
-    size_t nl;
-    while ((nl = pending.find('\n')) != std::string::npos) {
-      log_line(n, pending.substr(0, nl));
-      pending.erase(0, nl + 1);
+  int status = 0;
+  {
+    RunSlot slot(launched->pid);
+    if (g_canceled || stop_) ::kill(launched->pid, SIGKILL);
+    // The process runs without the builder lock: other stages go on meanwhile.
+    Unlocked unlocked(*this);
+    std::string pending;
+    char buf[8192];
+    while (true) {
+      ssize_t r = ::read(rd.get(), buf, sizeof buf);
+      if (r < 0 && errno == EINTR) continue;
+      if (r <= 0) break;
+      pending.append(buf, static_cast<size_t>(r));
+      size_t nl;
+      while ((nl = pending.find('\n')) != std::string::npos) {
+        log_line(n, pending.substr(0, nl));
+        pending.erase(0, nl + 1);
+      }
+    }
+    if (!pending.empty()) log_line(n, pending);
+    while (::waitpid(launched->pid, &status, 0) < 0 && errno == EINTR) {
     }
   }
-  if (!pending.empty()) log_line(n, pending);
-  int status = 0;
-  while (::waitpid(launched->pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  g_run_pid = 0;
   if (g_canceled) {
     failed(n, "canceled");
     return Error(Code::kCancelled, "canceled");
+  }
+  if (stop_) {
+    // Another stage failed; its error is the build's.
+    failed(n, "canceled");
+    return Error(Code::kCancelled, "canceled: another stage failed");
   }
   int code = runtime::docker_exit_status(status);
   if (code != 0) {

@@ -2,9 +2,13 @@
 // instructions), build_run.cc (RUN), build_copy.cc (COPY/ADD/WORKDIR) and build_cache.cc.
 #pragma once
 
+#include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <ostream>
 #include <string>
+#include <set>
 #include <vector>
 
 #include "base/unique_fd.h"
@@ -14,6 +18,11 @@
 
 namespace berth::engine::buildimpl {
 
+// Concurrency: independent stages run on their own threads (Builder::run schedules them). A
+// stage's thread holds mu_ (the builder lock) except in its slow sections (a RUN's process, the
+// copy into a staging directory, hashing, writing a layer tar), which touch only their own files
+// and release it with an Unlocked. So the engine, its database connection, held_ and the stages'
+// states are only ever used under mu_, and the progress output has a lock of its own (out_mu_).
 class Builder {
  public:
   Builder(Engine& e, const BuildRequest& r, std::ostream& out) : eng_(e), req_(r), out_(out) {}
@@ -27,11 +36,26 @@ class Builder {
   void done(int n);
   void cached(int n);
   void failed(int n, const std::string& msg);
+  void report_failure(const Stage& s, const Error& e);
   double elapsed(int n) const;
   void tty_redraw_output();
   std::string fit(const std::string& s, size_t used) const;  // cut to the terminal's width
 
+  // Releases the builder lock for a slow section (the caller holds it); takes it back at the end.
+  class Unlocked {
+   public:
+    explicit Unlocked(Builder& b) : b_(b) { b_.mu_.unlock(); }
+    ~Unlocked() { b_.mu_.lock(); }
+    Unlocked(const Unlocked&) = delete;
+    Unlocked& operator=(const Unlocked&) = delete;
+
+   private:
+    Builder& b_;
+  };
+
   // ---- driver (build.cc) ----
+  Status build_stages(size_t target, const std::vector<bool>& needed,
+                      const std::vector<std::vector<size_t>>& deps);
   Status build_stage(Stage& s);
   Status from(Stage& s, const build::Instruction& ins, int op, int ops);
   Status dispatch(Stage& s, const build::Instruction& ins, int& op, int ops);
@@ -75,6 +99,12 @@ class Builder {
   std::set<std::string> consumed_args_;
   std::vector<std::string> held_;  // layer refs this build holds until it ends
   UniqueFd lock_;
+  std::mutex mu_;                   // the builder lock (see the class comment)
+  std::condition_variable stage_cv_;  // a stage ended (with mu_)
+  std::atomic<bool> stop_{false};   // a stage failed: the others stop at their next step
+  std::recursive_mutex out_mu_;     // progress output and the step tables below
+  int last_begun_ = 0;
+  std::set<int> reported_;          // steps that printed their ERROR line              // tty view: the step whose lines are drawn last
   int next_ = 1;
   std::map<int, std::chrono::steady_clock::time_point> started_;
   std::map<int, std::string> titles_;
@@ -83,6 +113,8 @@ class Builder {
   int64_t build_time_ = 0;
 };
 
+// Kills the processes of all RUN steps running now (a stage failed; build_run.cc).
+void kill_running_steps();
 // "/bin/sh -c" style: shell + [command].
 std::vector<std::string> shell_argv(const State& st, const std::string& command);
 // Docker's %q-ish list form for history: ["a" "b"].

@@ -1,7 +1,6 @@
 #include "registry/push.h"
 
 #include <unistd.h>
-#include <zlib.h>
 
 #include <atomic>
 #include <mutex>
@@ -9,7 +8,7 @@
 #include <thread>
 
 #include "archive/archive.h"
-#include "base/scope_exit.h"
+#include "archive/parallel_gzip.h"
 #include "base/strings.h"
 #include "digest/digest.h"
 
@@ -78,28 +77,8 @@ std::vector<std::string> mount_sources(const image::ImageRecord& img,
 
 Result<std::string> gzip_to_store(content::ContentStore& store, int in_fd) {
   BERTH_ASSIGN_OR_RETURN(auto w, store.writer());
-  z_stream zs{};
-  if (deflateInit2(&zs, 1, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
-    return internal_error("gzip: deflateInit2 failed");
-  ScopeExit end([&] { deflateEnd(&zs); });
-  std::vector<unsigned char> in(1 << 20), out(1 << 20);
-  bool eof = false;
-  while (!eof) {
-    ssize_t n = ::read(in_fd, in.data(), in.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return sys_error("gzip: read");
-    eof = n == 0;
-    zs.next_in = in.data();
-    zs.avail_in = static_cast<uInt>(n);
-    do {
-      zs.next_out = out.data();
-      zs.avail_out = static_cast<uInt>(out.size());
-      int rc = deflate(&zs, eof ? Z_FINISH : Z_NO_FLUSH);
-      if (rc == Z_STREAM_ERROR) return internal_error("gzip: deflate failed");
-      size_t have = out.size() - zs.avail_out;
-      if (have) BERTH_TRY(w.write(std::string_view(reinterpret_cast<char*>(out.data()), have)));
-    } while (zs.avail_out == 0);
-  }
+  // On all cores, pigz-style (archive/parallel_gzip.h): the bytes do not depend on the core count.
+  BERTH_TRY(archive::gzip_fd(in_fd, [&](std::string_view s) { return w.write(s); }, 1));
   return w.commit();
 }
 

@@ -33,8 +33,8 @@ Result<PushResult> push_image(image::Store& store, Client& client, const image::
                               const image::Reference& target, const PushOptions& opts,
                               const ProgressFn& progress);
 
-// The gzip of `in_fd`'s bytes (level 1: pushes are bound by time, not by registry disk), streamed
-// into the content store; returns the committed digest.
+// The gzip of `in_fd`'s bytes (level 1: pushes are bound by time, not by registry disk), made on
+// all cores and streamed into the content store; returns the committed digest.
 Result<std::string> gzip_to_store(content::ContentStore& store, int in_fd);
 
 }  // namespace berth::registry

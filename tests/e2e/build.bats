@@ -179,6 +179,64 @@ DF
   [[ "$output" == *"target stage"* || "$output" == *"build target nope"* ]]
 }
 
+@test "parallel stages: independent stages build at once, give the sequential build's image; a failure stops the others and names its stage" {
+  ctx parallel
+  cat > Dockerfile <<'DF'
+FROM busybox AS left
+RUN sleep 2 && echo left > /left.txt
+FROM busybox AS right
+RUN sleep 2 && echo right > /right.txt
+FROM busybox
+COPY --from=left /left.txt /out/
+COPY --from=right /right.txt /out/
+CMD ["cat", "/out/left.txt", "/out/right.txt"]
+DF
+  export SOURCE_DATE_EPOCH=1700000000
+  # One stage at a time (as buildkitd's max-parallelism = 1): at least the two sleeps.
+  start=$(date +%s%N)
+  BERTH_BUILD_MAX_PARALLELISM=1 run berth build -q --no-cache --network none -t par-seq .
+  expect_status 0
+  seq_ms=$(( ($(date +%s%N) - start) / 1000000 ))
+  seq_id="$output"
+  [ "$seq_ms" -ge 4000 ]
+  start=$(date +%s%N)
+  run berth build --progress=plain --no-cache --network none -t par .
+  expect_status 0
+  par_ms=$(( ($(date +%s%N) - start) / 1000000 ))
+  echo "sequential ${seq_ms} ms, parallel ${par_ms} ms"
+  [ "$par_ms" -lt 3500 ]
+  # Each line keeps its step's #N: both RUNs began before either was done.
+  l=$(grep -E '^#[0-9]+ \[left 2/2\] RUN' <<<"$output" | cut -d' ' -f1)
+  r=$(grep -E '^#[0-9]+ \[right 2/2\] RUN' <<<"$output" | cut -d' ' -f1)
+  [ -n "$l" ] && [ -n "$r" ]
+  order=$(grep -E "^($l|$r) " <<<"$output" | grep -E ' (\[|DONE)' | awk '{print ($2 == "DONE") ? "done" : "begin"}' | tr '\n' ' ')
+  [ "$order" = "begin begin done done " ]
+  [ "$(berth images -q --no-trunc par)" = "$seq_id" ]
+  run berth run --rm par
+  [ "$output" = "$(printf 'left\nright')" ]
+  unset SOURCE_DATE_EPOCH
+
+  # The first failure stops the build: the other stage's RUN is killed, the stage is named.
+  cat > Dockerfile <<'DF'
+FROM busybox AS slow
+RUN sleep 30
+FROM busybox AS broken
+RUN sleep 1 && exit 7
+FROM busybox
+COPY --from=slow /etc/passwd /a
+COPY --from=broken /etc/passwd /b
+DF
+  before=$(berth images -a -q | sort | tr '\n' ' ')
+  start=$(date +%s%N)
+  run berth build --progress=plain --network none -t par-fail .
+  expect_status 1
+  [ $(( ($(date +%s%N) - start) / 1000000 )) -lt 20000 ]
+  [[ "$output" == *" > [broken 2/2] RUN sleep 1 && exit 7:"* ]]
+  [[ "$output" == *"exit code: 7"* ]]
+  [[ "$output" =~ \#[0-9]+\ CANCELED ]]
+  [ "$(berth images -a -q | sort | tr '\n' ' ')" = "$before" ]
+}
+
 @test "cache: a rebuild runs nothing; one changed byte reruns the steps after it; mtimes alone do not" {
   ctx cache
   echo one > a.txt
