@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "base/fs.h"
+#include "base/proc.h"
 #include "base/log.h"
 #include "base/scope_exit.h"
 #include "base/strings.h"
@@ -112,8 +113,13 @@ bool monitor_alive(const ContainerRecord& c, const std::string& dir) {
   auto m = read_file(path_join(dir, "monitor.pid"));
   if (!m.ok()) return false;
   long mpid = std::strtol(m->c_str(), nullptr, 10);
+  if (mpid <= 1) return false;
+  // monitor.start: the monitor's start time, which its execs keep (its command line changes
+  // with each, and reads empty in the middle of one); older containers have only the pid.
+  if (auto start = read_file(path_join(dir, "monitor.start")); start.ok())
+    return process_alive(static_cast<pid_t>(mpid), std::strtoull(start->c_str(), nullptr, 10));
   auto cmd = read_file("/proc/" + std::to_string(mpid) + "/cmdline");
-  return mpid > 1 && cmd.ok() && cmd->find(c.id) != std::string::npos;
+  return cmd.ok() && cmd->find(c.id) != std::string::npos;
 }
 
 void reconcile_state(ContainerRecord& c, const std::string& dir) {

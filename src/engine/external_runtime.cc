@@ -15,6 +15,7 @@
 #include <cstring>
 #include <nlohmann/json.hpp>
 
+#include "base/fd_passing.h"
 #include "base/fs.h"
 #include "base/strings.h"
 
@@ -102,23 +103,10 @@ Result<UniqueFd> receive_console(int listener) {
   if (::poll(&p, 1, 5000) <= 0) return internal_error("the runtime sent no terminal");
   UniqueFd conn(::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC));
   if (!conn) return sys_error("accepting the runtime's console socket");
-  char buf[256];
-  struct iovec iov {
-    buf, sizeof buf
-  };
-  char cbuf[CMSG_SPACE(sizeof(int))];
-  struct msghdr msg {};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = cbuf;
-  msg.msg_controllen = sizeof cbuf;
-  if (::recvmsg(conn.get(), &msg, MSG_CMSG_CLOEXEC) <= 0)
-    return sys_error("receiving the terminal");
-  struct cmsghdr* cm = CMSG_FIRSTHDR(&msg);
-  if (!cm || cm->cmsg_type != SCM_RIGHTS) return internal_error("the runtime sent no terminal");
-  int fd;
-  std::memcpy(&fd, CMSG_DATA(cm), sizeof fd);
-  return UniqueFd(fd);
+  auto got = receive_fd(conn.get());
+  if (!got.ok()) return std::move(got).error().context("receiving the terminal");
+  if (!got->fd) return internal_error("the runtime sent no terminal");
+  return std::move(got->fd);
 }
 
 }  // namespace

@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "base/fs.h"
+#include "base/proc.h"
 #include "base/strings.h"
 #include "engine/engine.h"
 #include "engine/health.h"
@@ -189,6 +190,10 @@ Result<int> Engine::monitor(std::string_view id, int ready_fd) {
   ::unlink(stopped_marker(found->id).c_str());
   (void)atomic_write_file(path_join(container_dir(found->id), "monitor.pid"),
                           std::to_string(::getpid()));
+  // The pid with its start time names this monitor across its execs (berth-monitor, berth
+  // monitor-finish), when its command line is briefly unreadable (containers.cc monitor_alive).
+  (void)atomic_write_file(path_join(container_dir(found->id), "monitor.start"),
+                          std::to_string(process_start_time(::getpid())));
   return monitor_run(*found, 0, 100, std::move(ready));
 }
 

@@ -11,6 +11,7 @@
 #include <cstring>
 #include <thread>
 
+#include "base/fd_passing.h"
 #include "base/unique_fd.h"
 #include "runc/internal.h"
 
@@ -27,24 +28,8 @@ Status send_console(const std::string& path, int fd) {
   if (::connect(sock.get(), reinterpret_cast<struct sockaddr*>(&addr), sizeof addr) < 0)
     return sys_error("connecting to --console-socket " + path);
   // runc sends the terminal's name as the payload; receivers only take the fd.
-  char name[] = "/dev/ptmx";
-  struct iovec iov {
-    name, sizeof name - 1
-  };
-  char cbuf[CMSG_SPACE(sizeof(int))];
-  std::memset(cbuf, 0, sizeof cbuf);
-  struct msghdr msg {};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = cbuf;
-  msg.msg_controllen = sizeof cbuf;
-  struct cmsghdr* cm = CMSG_FIRSTHDR(&msg);
-  cm->cmsg_level = SOL_SOCKET;
-  cm->cmsg_type = SCM_RIGHTS;
-  cm->cmsg_len = CMSG_LEN(sizeof(int));
-  std::memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-  if (::sendmsg(sock.get(), &msg, MSG_NOSIGNAL) < 0)
-    return sys_error("sending the terminal to --console-socket " + path);
+  if (auto sent = send_fd(sock.get(), fd, "/dev/ptmx"); !sent.ok())
+    return std::move(sent).error().context("sending the terminal to --console-socket " + path);
   return {};
 }
 

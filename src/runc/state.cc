@@ -29,24 +29,6 @@ std::string fifo_path(const std::string& root, const std::string& id) {
   return path_join(container_dir(root, id), "exec.fifo");
 }
 
-uint64_t process_start_time(pid_t pid) {
-  if (pid <= 0) return 0;
-  auto stat = read_file("/proc/" + std::to_string(pid) + "/stat");
-  if (!stat.ok()) return 0;
-  // "pid (comm) S ppid ...": comm may hold spaces and parens; fields count from the last ')'.
-  auto close = stat->rfind(')');
-  if (close == std::string::npos) return 0;
-  auto fields = split(std::string_view(*stat).substr(close + 2), ' ');
-  // fields[0] is the state (field 3); starttime is field 22.
-  if (fields.size() < 20 || fields[0] == "Z" || fields[0] == "X") return 0;
-  return std::stoull(fields[19]);
-}
-
-bool process_alive(pid_t pid, uint64_t start_time) {
-  uint64_t now = process_start_time(pid);
-  return now != 0 && (start_time == 0 || now == start_time);
-}
-
 std::string status_of(const std::string& root, const State& s) {
   if (!process_alive(s.pid, s.pid_start)) return "stopped";
   if (path_exists(fifo_path(root, s.id))) return "created";

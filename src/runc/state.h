@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "base/error.h"
+#include "base/proc.h"
 
 namespace berth::runc {
 
@@ -41,9 +42,8 @@ Status save_state(const std::string& root, const State& s);
 Result<State> load_state(const std::string& root, const std::string& id);
 Result<std::vector<State>> list_states(const std::string& root);
 
-// starttime of /proc/<pid>/stat; 0 when the process is gone.
-uint64_t process_start_time(pid_t pid);
-// Alive and not a zombie, and the same process as when recorded.
-bool process_alive(pid_t pid, uint64_t start_time);
+// process_start_time / process_alive: base/proc.h.
+using berth::process_alive;
+using berth::process_start_time;
 
 }  // namespace berth::runc

@@ -18,6 +18,7 @@
 #include <map>
 #include <sstream>
 
+#include "base/fd_passing.h"
 #include "base/fs.h"
 #include "base/strings.h"
 #include "runtime/hooks.h"
@@ -375,25 +376,11 @@ Result<ChildPlan> make_plan(const oci::RuntimeSpec& spec, const LaunchOptions& o
   return p;
 }
 
-Result<UniqueFd> receive_fd(int sock) {
-  char byte;
-  struct iovec iov {&byte, 1};
-  char cbuf[CMSG_SPACE(sizeof(int))];
-  struct msghdr msg {};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = cbuf;
-  msg.msg_controllen = sizeof cbuf;
-  ssize_t n;
-  do {
-    n = ::recvmsg(sock, &msg, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
-  } while (n < 0 && errno == EINTR);
-  if (n <= 0) return internal_error("the container sent no terminal");
-  struct cmsghdr* cm = CMSG_FIRSTHDR(&msg);
-  if (!cm || cm->cmsg_type != SCM_RIGHTS) return internal_error("the container sent no terminal");
-  int fd;
-  std::memcpy(&fd, CMSG_DATA(cm), sizeof fd);
-  return UniqueFd(fd);
+// The pty master the child sends (launcher_child.cc setup_console); it sent it before exec.
+Result<UniqueFd> receive_console(int sock) {
+  auto got = receive_fd(sock, MSG_DONTWAIT);
+  if (!got.ok() || !got->fd) return internal_error("the container sent no terminal");
+  return std::move(got->fd);
 }
 
 }  // namespace
@@ -506,7 +493,7 @@ Result<Launched> launch(const oci::RuntimeSpec& spec, const LaunchOptions& opts)
     Launched l;
     l.pid = static_cast<pid_t>(pid);
     if (plan.terminal) {
-      auto master = receive_fd(console_parent.get());
+      auto master = receive_console(console_parent.get());
       if (!master.ok()) {
         kill_child();
         return std::move(master).error().context("receiving the container's terminal");

@@ -11,30 +11,10 @@
 
 #include <cstring>
 
+#include "base/fd_passing.h"
+
 
 namespace berth::runtime {
-namespace {
-
-Status send_fd(int sock, int fd) {
-  char byte = 'm';
-  struct iovec iov {&byte, 1};
-  char cbuf[CMSG_SPACE(sizeof(int))];
-  std::memset(cbuf, 0, sizeof cbuf);
-  struct msghdr msg {};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = cbuf;
-  msg.msg_controllen = sizeof cbuf;
-  struct cmsghdr* cm = CMSG_FIRSTHDR(&msg);
-  cm->cmsg_level = SOL_SOCKET;
-  cm->cmsg_type = SCM_RIGHTS;
-  cm->cmsg_len = CMSG_LEN(sizeof(int));
-  std::memcpy(CMSG_DATA(cm), &fd, sizeof fd);
-  if (::sendmsg(sock, &msg, MSG_NOSIGNAL) < 0) return sys_error("sendmsg");
-  return {};
-}
-
-}  // namespace
 
 Result<UniqueFd> clone_mount_of(pid_t pid, const std::string& path, long want_fs_magic) {
   std::string what = "\"" + path + "\" of process " + std::to_string(pid);
@@ -54,38 +34,23 @@ Result<UniqueFd> clone_mount_of(pid_t pid, const std::string& path, long want_fs
       int fd = static_cast<int>(::syscall(SYS_open_tree, AT_FDCWD, path.c_str(),
                                           OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_SYMLINK_NOFOLLOW));
       if (fd < 0) err = errno;
-      else if (!send_fd(theirs.get(), fd).ok()) err = errno;
+      else if (!send_fd(theirs.get(), fd, "m").ok()) err = errno;
     }
     if (err) (void)!::send(theirs.get(), &err, sizeof err, MSG_NOSIGNAL);
     ::_exit(err ? 1 : 0);
   }
   theirs.reset();
-  char buf[sizeof(int)];
-  struct iovec iov {buf, sizeof buf};
-  char cbuf[CMSG_SPACE(sizeof(int))];
-  struct msghdr msg {};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = cbuf;
-  msg.msg_controllen = sizeof cbuf;
-  ssize_t n;
-  do {
-    n = ::recvmsg(ours.get(), &msg, MSG_CMSG_CLOEXEC);
-  } while (n < 0 && errno == EINTR);
-  int recv_errno = errno;
+  auto got = receive_fd(ours.get());
   while (::waitpid(child, nullptr, 0) < 0 && errno == EINTR) {
   }
-  if (n < 0) return Error(Code::kInternal, "receiving the mount " + what, recv_errno);
-  struct cmsghdr* cm = CMSG_FIRSTHDR(&msg);
-  if (!cm || cm->cmsg_type != SCM_RIGHTS) {
-    int err = 0;
-    if (n == static_cast<ssize_t>(sizeof err)) std::memcpy(&err, buf, sizeof err);
+  if (!got.ok()) return std::move(got).error().context("receiving the mount " + what);
+  if (!got->fd) {  // the child sent its errno instead
+    int err = EIO;
+    if (got->payload.size() == sizeof err) std::memcpy(&err, got->payload.data(), sizeof err);
     return Error(err == ENOENT ? Code::kNotFound : Code::kInternal,
-                 "cloning the mount " + what + ": " + std::strerror(err ? err : EIO), err);
+                 "cloning the mount " + what + ": " + std::strerror(err), err);
   }
-  int fd;
-  std::memcpy(&fd, CMSG_DATA(cm), sizeof fd);
-  UniqueFd mnt(fd);
+  UniqueFd mnt = std::move(got->fd);
   if (want_fs_magic) {
     struct statfs sfs {};
     if (::fstatfs(mnt.get(), &sfs) < 0) return sys_error("statfs of the mount " + what);
