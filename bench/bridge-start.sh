@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # Container start time on the default bridge network, side by side: `berth run --rm IMG true` vs
-# `podman run --rm IMG true` (podman 4.3 from Debian, CNI bridge), and both with --network none
-# for what the network costs. Median and p90 in ms, ratios to podman.
+# `podman run --rm IMG true` (podman 4.3 from Debian, CNI bridge) and, when Debian's docker.io
+# is installed, `docker run --rm IMG true` against a dockerd 20.10 started here (its docker0
+# bridge, iptables NAT and containerd/runc), and all with --network none for what the network
+# costs. Median and p90 in ms, ratios to podman. Then (with apache2-utils' ab) HTTP requests/s
+# through each engine's port published on 127.0.0.1, beside a direct connection to berth's
+# container: a busybox httpd serving 1 KiB.
 # Usage: bench/bridge-start.sh [RUNS (default 20)]   (as root; Debian 12)
 # BERTH_BASE=/path/to/older/berth adds that build's rows (same runs, same namespace), to measure
 # a change side by side: e.g. cp build/bin/berth /tmp/berth-before before rebuilding.
@@ -38,8 +42,15 @@ BASE=${BERTH_BASE:-}
 [ -z "$BASE" ] || [ -x "$BASE" ] || { echo "BERTH_BASE=$BASE is not executable" >&2; exit 1; }
 # The older build gets its own root (its records may differ) and so its own bridge and table.
 [ -z "$BASE" ] || A="$BASE --root $work/base --runroot $work/base/run"
+dockerd_pid=
+D="/usr/bin/docker -H unix://$work/docker/docker.sock"
 cleanup() {
   set +e
+  if [ -n "$dockerd_pid" ]; then
+    timeout 60 $D rm -f $($D ps -aq 2>/dev/null) >/dev/null 2>&1
+    kill "$dockerd_pid" 2>/dev/null
+    for _ in $(seq 100); do kill -0 "$dockerd_pid" 2>/dev/null || break; sleep 0.1; done
+  fi
   ids=$($B ps -aq 2>/dev/null)
   [ -z "$ids" ] || $B rm -f $ids >/dev/null 2>&1
   if [ -n "$BASE" ]; then
@@ -60,6 +71,25 @@ tests/fixtures/busybox-rootfs.sh "$work/busybox.tar"
 $B import "$work/busybox.tar" bench-busybox >/dev/null
 [ -z "$BASE" ] || $A import "$work/busybox.tar" bench-busybox >/dev/null
 $P import -q "$work/busybox.tar" localhost/bench-busybox >/dev/null
+# dockerd in this namespace: its bridge and iptables rules live and die with it.
+have_docker=0
+if command -v dockerd >/dev/null && [ -x /usr/bin/docker ]; then
+  mkdir -p "$work/docker"
+  dockerd --data-root "$work/docker/root" --exec-root "$work/docker/exec" \
+    -H "unix://$work/docker/docker.sock" --pidfile "$work/docker/dockerd.pid" \
+    --default-ulimit nofile=20000:20000 --storage-driver overlay2 >"$work/docker/dockerd.log" 2>&1 &
+  dockerd_pid=$!
+  for _ in $(seq 150); do
+    $D version >/dev/null 2>&1 && { have_docker=1; break; }
+    sleep 0.2
+  done
+  if [ $have_docker = 1 ]; then
+    $D import "$work/busybox.tar" bench-busybox >/dev/null
+  else
+    echo "(dockerd did not start; its rows are skipped)" >&2
+    tail -5 "$work/docker/dockerd.log" >&2
+  fi
+fi
 
 hf() {  # hf FILE CMD
   hyperfine -N --warmup 3 --runs "$runs" --export-json "$1" "$2" >/dev/null 2>&1 ||
@@ -84,8 +114,10 @@ hf "$work/berth-bridge.json" "$B run --rm --pull never bench-busybox true"
 hf "$work/berth-port.json" "$B run --rm --pull never -p 18000:80 bench-busybox true"
 [ -z "$BASE" ] || hf "$work/base-port.json" "$A run --rm --pull never -p 18001:80 bench-busybox true"
 hf "$work/podman-bridge.json" "$P run --rm --pull never localhost/bench-busybox true"
+[ $have_docker = 0 ] || hf "$work/docker-bridge.json" "$D run --rm bench-busybox true"
 hf "$work/berth-none.json" "$B run --rm --pull never --network none bench-busybox true"
 hf "$work/podman-none.json" "$P run --rm --pull never --network none localhost/bench-busybox true"
+[ $have_docker = 0 ] || hf "$work/docker-none.json" "$D run --rm --network none bench-busybox true"
 ref=$(median_of "$work/podman-bridge.json")
 {
   printf 'engine\tmedian ms\tp90 ms\tmedian / podman bridge\tcpu ms (mean)\n'
@@ -94,12 +126,44 @@ ref=$(median_of "$work/podman-bridge.json")
   stats "berth bridge -p 18000:80" "$work/berth-port.json" "$ref"
   [ -z "$BASE" ] || stats "berth bridge -p (BERTH_BASE)" "$work/base-port.json" "$ref"
   stats "podman bridge (CNI, runc)" "$work/podman-bridge.json" "$ref"
+  [ $have_docker = 0 ] || stats "docker bridge (dockerd 20.10, runc)" "$work/docker-bridge.json" "$ref"
   stats "berth none" "$work/berth-none.json" "$ref"
   stats "podman none (runc)" "$work/podman-none.json" "$ref"
+  [ $have_docker = 0 ] || stats "docker none" "$work/docker-none.json" "$ref"
 } | column -t -s $'\t'
 printf 'podman bridge / berth bridge: %s x\n' \
   "$(awk -v a="$(median_of "$work/berth-bridge.json")" -v b="$ref" 'BEGIN{printf "%.1f", b/a}')"
+[ $have_docker = 0 ] || printf 'docker bridge / berth bridge: %s x\n' \
+  "$(awk -v a="$(median_of "$work/berth-bridge.json")" -v b="$(median_of "$work/docker-bridge.json")" 'BEGIN{printf "%.1f", b/a}')"
 printf 'bridge cost over none: berth %s ms, podman %s ms\n' \
   "$(awk -v a="$(median_of "$work/berth-bridge.json")" -v b="$(median_of "$work/berth-none.json")" 'BEGIN{printf "%.1f", a-b}')" \
   "$(awk -v a="$ref" -v b="$(median_of "$work/podman-none.json")" 'BEGIN{printf "%.1f", a-b}')"
+
+if command -v ab >/dev/null; then
+  requests=${BERTH_BENCH_REQUESTS:-3000}
+  mkdir -p "$work/www"
+  head -c 1024 /dev/zero | tr '\0' x > "$work/www/index.html"
+  serve=(httpd -f -p 80 -h /www)
+  $B run -d --name web -p 127.0.0.1:18300:80 -v "$work/www:/www:ro" bench-busybox "${serve[@]}" >/dev/null
+  $P run -d --name web -p 127.0.0.1:18301:80 -v "$work/www:/www:ro" localhost/bench-busybox "${serve[@]}" >/dev/null
+  [ $have_docker = 0 ] ||
+    $D run -d --name web -p 127.0.0.1:18302:80 -v "$work/www:/www:ro" bench-busybox "${serve[@]}" >/dev/null
+  ip=$($B inspect --format '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' web)
+  sleep 1
+  ab_line() {  # ab_line NAME URL: requests/s and mean latency, the median of 3 ab runs
+    local out rps=() lat=()
+    for _ in 1 2 3; do
+      out=$(ab -q -n "$requests" -c 8 "$2" 2>&1) || { echo "$1: ab failed: $out" >&2; return 0; }
+      rps+=("$(echo "$out" | awk '/Requests per second/ {print $4}')")
+      lat+=("$(echo "$out" | awk '/Time per request/ && /mean\)$/ {print $4}')")
+    done
+    printf '%-40s %10s req/s  %8s ms/request (c=8)\n' "$1" \
+      "$(printf '%s\n' "${rps[@]}" | sort -n | sed -n 2p)" "$(printf '%s\n' "${lat[@]}" | sort -n | sed -n 2p)"
+  }
+  echo "== HTTP through a port published on 127.0.0.1 ($requests requests, 1 KiB body) =="
+  ab_line "direct to berth's container $ip:80" "http://$ip:80/index.html"
+  ab_line "berth 127.0.0.1:18300 (DNAT)" "http://127.0.0.1:18300/index.html"
+  ab_line "podman 127.0.0.1:18301 (CNI portmap)" "http://127.0.0.1:18301/index.html"
+  [ $have_docker = 0 ] || ab_line "docker 127.0.0.1:18302 (docker-proxy)" "http://127.0.0.1:18302/index.html"
+fi
 echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -457,9 +457,10 @@ void run_child(const ChildPlan& p, int sync_fd, int err_fd) {
   }
   run_child_hooks(p, p.create_container_hooks, "createContainer", p.state_head_creating, err_fd);
   pivot(p, err_fd);
+  // Before mask_paths: Docker's read-only paths include /proc/sys.
+  for (const auto& [path, value] : p.sysctls) write_file(path.c_str(), value.c_str(), err_fd);
   mask_paths(p, err_fd);
   if (p.terminal) setup_console(p, err_fd);
-  for (const auto& [path, value] : p.sysctls) write_file(path.c_str(), value.c_str(), err_fd);
   if (p.readonly_root &&
       ::mount(nullptr, "/", nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY, nullptr) < 0)
     die(err_fd, 0, errno, "remounting / read-only: %s", std::strerror(errno));

@@ -558,6 +558,13 @@ Result<oci::Linux> build_linux(const RunOptions& o) {
   BERTH_TRY(check_sysctls(o));
   oci::Linux l;
   l.sysctl = o.sysctls;
+  // Docker's defaults (since 20.10) in a network namespace of the container's own: any user may
+  // bind ports below 1024 and ping. A non-root USER serving on port 80 works as under Docker,
+  // and so does root in a user namespace, which holds no capability over this namespace.
+  if (o.network != NetworkMode::kHost) {
+    l.sysctl.try_emplace("net.ipv4.ip_unprivileged_port_start", "0");
+    l.sysctl.try_emplace("net.ipv4.ping_group_range", "0 2147483647");
+  }
   l.resources = oci::Resources{};
   BERTH_TRY(add_devices(o, l));
   BERTH_ASSIGN_OR_RETURN(l.resources->memory, memory_resources(o));

@@ -458,7 +458,7 @@ TEST(SpecTest, Sysctls) {
                {"kernel.shmmax", "1"},
                {"fs.mqueue.msg_max", "2"},
                {"kernel.domainname", "x"}};
-  EXPECT_EQ(build_ok(o).linux->sysctl.size(), 4u);
+  EXPECT_EQ(build_ok(o).linux->sysctl.size(), 6u);  // and Docker's two defaults
   o.network = NetworkMode::kHost;
   EXPECT_EQ(build_error(o),
             "sysctl \"net.ipv4.ip_forward\" is not allowed in the hosts network namespace");

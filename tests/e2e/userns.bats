@@ -69,3 +69,22 @@ host_uid() { awk '/^Uid:/ {print $2}' "/proc/$1/status"; }
   expect_status 0
   [[ "$output" == *" 1024"* ]]
 }
+
+@test "Docker's network sysctls: any user binds ports below 1024 (userns root too); --sysctl applies" {
+  run berth run --rm --network none busybox cat /proc/sys/net/ipv4/ip_unprivileged_port_start /proc/sys/net/ipv4/ping_group_range
+  expect_status 0
+  [ "${lines[0]}" = 0 ]
+  [[ "${lines[1]}" == "0"*"2147483647" ]]
+  # The host's own value is left alone with --network host.
+  run berth run --rm --network host busybox cat /proc/sys/net/ipv4/ip_unprivileged_port_start
+  [ "$output" = "$(cat /proc/sys/net/ipv4/ip_unprivileged_port_start)" ]
+  # nobody, and root in a user namespace, listen on port 80.
+  run berth run --rm --network none -u nobody busybox sh -c 'nc -l -p 80 & sleep 0.5; netstat -ltn | grep -c ":80 "'
+  [ "$output" = 1 ]
+  run berth run --rm --network none --userns=auto busybox sh -c 'nc -l -p 80 & sleep 0.5; netstat -ltn | grep -c ":80 "'
+  [ "$output" = 1 ]
+  run berth run --rm --network none --sysctl net.ipv4.ip_unprivileged_port_start=2000 busybox \
+    cat /proc/sys/net/ipv4/ip_unprivileged_port_start
+  expect_status 0
+  [ "$output" = 2000 ]
+}

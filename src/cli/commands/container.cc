@@ -33,7 +33,7 @@ struct RunFlags {
   std::optional<std::string> entrypoint;
   bool tty = false, detach = false, create_only = false;
   int64_t pids_limit = 0, cpu_shares = 0;
-  std::vector<std::string> env_files, label_files;
+  std::vector<std::string> env_files, label_files, sysctls;
   std::string cidfile, ipc, pid, uts, pull = "missing";
   std::string health_cmd, health_interval, health_timeout, health_start_period;
   int health_retries = 0;
@@ -104,6 +104,13 @@ Status fill_options(RunFlags& f) {
     return invalid_argument("invalid " + flag.substr(2) + " mode \"" + v + "\" (berth supports host" +
                             (flag == "--uts" ? "" : ", container:<name|id>") + " and private)");
   };
+  for (const auto& kv : f.sysctls) {  // --sysctl KEY=VALUE; the runtime checks the keys
+    auto [key, value, found] = split_once(kv, '=');
+    if (!found || key.empty())
+      return invalid_argument("invalid argument \"" + kv + "\" for \"--sysctl\" flag: " + kv +
+                              " is not a valid sysctl value");
+    o.sysctls[key] = value;
+  }
   BERTH_TRY(ns_flag("--ipc", f.ipc, &o.host_ipc));
   BERTH_TRY(ns_flag("--pid", f.pid, &o.host_pid));
   BERTH_TRY(ns_flag("--uts", f.uts, &o.host_uts));
@@ -343,6 +350,7 @@ void add_run(CLI::App* parent, Cli& cli, bool create_only) {
   c->add_option("--ipc", f->ipc, "IPC mode to use (host, private)");
   c->add_option("--pid", f->pid, "PID namespace to use (host, private)");
   c->add_option("--uts", f->uts, "UTS namespace to use (host)");
+  c->add_option("--sysctl", f->sysctls, "Sysctl options (KEY=VALUE)")->allow_extra_args(false);
   c->add_option("--userns", r.userns, "User namespace to use (host, auto[:size=N]: ids of its own)");
   c->add_flag("--init", r.init, "Run an init inside the container that forwards signals and reaps processes");
   c->add_flag("--sig-proxy", r.sig_proxy, "Proxy received signals to the process");
