@@ -75,3 +75,44 @@ monitor_pid() { cat "$BERTH_TEST_ROOT/containers/$1/monitor.pid"; }
   run -1 berth attach stopped
   [[ "$output" == *"You cannot attach to a stopped container"* ]]
 }
+
+# Drives `berth attach NAME` on a pty: types $1, waits until the screen shows $2, then types $3;
+# prints the screen and exits with berth's status.
+attach_on_pty() {
+  python3 - "$1" "$2" "$3" "$BERTH" --root "$BERTH_TEST_ROOT" --runroot "$BERTH_TEST_ROOT/run" attach "$4" <<'PY'
+import os, pty, sys, time
+first, want, then, argv = sys.argv[1], sys.argv[2].encode(), sys.argv[3], sys.argv[4:]
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(argv[0], argv)
+time.sleep(0.5)
+os.write(fd, first.encode())
+out, sent, deadline = b"", False, time.time() + 15
+while time.time() < deadline:
+    if not sent and want in out:
+        os.write(fd, then.encode())
+        sent = True
+    try:
+        data = os.read(fd, 4096)
+    except OSError:
+        break
+    if not data:
+        break
+    out += data
+sys.stdout.write(out.decode(errors="replace"))
+if os.waitpid(pid, os.WNOHANG)[0] == 0:  # still attached after the deadline: a hang fails
+    os.kill(pid, 9)
+_, status = os.waitpid(pid, 0)
+sys.exit(os.waitstatus_to_exitcode(status))
+PY
+}
+
+@test "run -d -it: attach on a terminal types into the shell; ctrl-p ctrl-q detaches, exit ends it" {
+  berth run -d -i -t --name tt busybox sh >/dev/null
+  run -0 attach_on_pty 'echo "sum=$((6*7))"'$'\r' 'sum=42' $'\x10\x11' tt
+  [[ "$output" == *sum=42* ]]
+  [ "$(berth inspect --format '{{.State.Running}} {{.Config.Tty}}' tt)" = "true true" ]  # detached, not stopped
+  run -5 attach_on_pty 'echo "again=$((2+3))"'$'\r' 'again=5' $'exit 5\r' tt
+  [[ "$output" == *again=5* ]]
+  [ "$(berth inspect --format '{{.State.Status}} {{.State.ExitCode}}' tt)" = "exited 5" ]
+}
