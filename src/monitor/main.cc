@@ -17,6 +17,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <sys/stat.h>
@@ -58,6 +59,7 @@ struct Client {
 };
 Client g_clients[kMaxClients];
 int g_stdin = -1;         // the container's stdin: the pipe's write end, or the pty master
+int g_console = -1;       // -t: the pty master, whose window size 'R' clients set
 bool g_stdin_pty = false;
 char g_in[4096];          // one client read; at most a pipe's free slot, so writes never block
 
@@ -71,7 +73,7 @@ void send_clients(unsigned char stream, const char* p, size_t n) {
                           static_cast<unsigned char>(n >> 16), static_cast<unsigned char>(n >> 8),
                           static_cast<unsigned char>(n)};
   for (Client& c : g_clients) {
-    if (c.fd < 0) continue;
+    if (c.fd < 0 || c.mode == 'R') continue;
     struct iovec iov[2] = {{hdr, 8}, {const_cast<char*>(p), n}};
     size_t left = 8 + n;
     int idx = 0;
@@ -127,11 +129,24 @@ void client_input(Client& c) {
     char m = 0;
     ssize_t r = read(c.fd, &m, 1);
     if (r < 0 && (errno == EINTR || errno == EAGAIN)) return;
-    if (r == 1 && (m == 'O' || m == 'K')) {
+    if (r == 1 && (m == 'O' || m == 'K' || m == 'R')) {
       c.mode = m;
       return;
     }
     drop_client(c);  // not berth's protocol
+    return;
+  }
+  if (c.mode == 'R') {  // a window size: rows and columns, big-endian u16 each; then done
+    unsigned char ws[4];
+    ssize_t r = read(c.fd, ws, sizeof ws);
+    if (r < 0 && (errno == EINTR || errno == EAGAIN)) return;
+    if (r == 4 && g_console >= 0) {
+      struct winsize w = {};
+      w.ws_row = static_cast<unsigned short>(ws[0] << 8 | ws[1]);
+      w.ws_col = static_cast<unsigned short>(ws[2] << 8 | ws[3]);
+      if (w.ws_row && w.ws_col) ioctl(g_console, TIOCSWINSZ, &w);  // the kernel sends SIGWINCH
+    }
+    drop_client(c);
     return;
   }
   ssize_t r = read(c.fd, g_in, sizeof g_in);
@@ -271,6 +286,7 @@ int run(const Args& a) {
   if (a.attach_fd >= 0) {
     g_stdin = a.stdin_fd >= 0 ? a.stdin_fd : a.console_fd;
     g_stdin_pty = a.stdin_fd < 0;
+    g_console = a.console_fd;
   }
 
   int tfd = -1;

@@ -79,12 +79,14 @@ monitor_pid() { cat "$BERTH_TEST_ROOT/containers/$1/monitor.pid"; }
 # Drives `berth attach NAME` on a pty: types $1, waits until the screen shows $2, then types $3;
 # prints the screen and exits with berth's status.
 attach_on_pty() {
-  python3 - "$1" "$2" "$3" "$BERTH" --root "$BERTH_TEST_ROOT" --runroot "$BERTH_TEST_ROOT/run" attach "$4" <<'PY'
-import os, pty, sys, time
-first, want, then, argv = sys.argv[1], sys.argv[2].encode(), sys.argv[3], sys.argv[4:]
+  python3 - "$1" "$2" "$3" "${ROWS:-24}" "${COLS:-80}" "$BERTH" --root "$BERTH_TEST_ROOT" --runroot "$BERTH_TEST_ROOT/run" attach "$4" <<'PY'
+import fcntl, os, pty, struct, sys, termios, time
+first, want, then = sys.argv[1], sys.argv[2].encode(), sys.argv[3]
+rows, cols, argv = int(sys.argv[4]), int(sys.argv[5]), sys.argv[6:]
 pid, fd = pty.fork()
 if pid == 0:
     os.execv(argv[0], argv)
+fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
 time.sleep(0.5)
 os.write(fd, first.encode())
 out, sent, deadline = b"", False, time.time() + 15
@@ -107,10 +109,11 @@ sys.exit(os.waitstatus_to_exitcode(status))
 PY
 }
 
-@test "run -d -it: attach on a terminal types into the shell; ctrl-p ctrl-q detaches, exit ends it" {
+@test "run -d -it: attach on a terminal types into the shell, sets its size; ctrl-p ctrl-q detaches, exit ends it" {
   berth run -d -i -t --name tt busybox sh >/dev/null
-  run -0 attach_on_pty 'echo "sum=$((6*7))"'$'\r' 'sum=42' $'\x10\x11' tt
+  ROWS=33 COLS=101 run -0 attach_on_pty 'echo "sum=$((6*7))"; stty size'$'\r' '33 101' $'\x10\x11' tt
   [[ "$output" == *sum=42* ]]
+  [[ "$output" == *"33 101"* ]]  # our window size, sent to the container's pty
   [ "$(berth inspect --format '{{.State.Running}} {{.Config.Tty}}' tt)" = "true true" ]  # detached, not stopped
   run -5 attach_on_pty 'echo "again=$((2+3))"'$'\r' 'again=5' $'exit 5\r' tt
   [[ "$output" == *again=5* ]]

@@ -3,6 +3,7 @@
 // without that socket is followed through its json-file log instead (container.cc).
 #include <poll.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <termios.h>
 #include <unistd.h>
@@ -25,6 +26,7 @@ namespace {
 constexpr int kQuietAfterInputMs = 500;
 
 volatile std::sig_atomic_t g_proxy_pid = 0;
+volatile std::sig_atomic_t g_winch = 0;
 
 bool write_all_fd(int fd, const char* p, size_t n) {
   while (n) {
@@ -35,6 +37,18 @@ bool write_all_fd(int fd, const char* p, size_t n) {
     n -= static_cast<size_t>(w);
   }
   return true;
+}
+
+// Sends our terminal's size to a -t container's pty, on a connection of its own.
+void send_window_size(const std::string& dir) {
+  struct winsize ws {};
+  if (::ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) != 0 || !ws.ws_row || !ws.ws_col) return;
+  auto s = engine::connect_attach(dir);
+  if (!s.ok()) return;
+  const char msg[5] = {engine::kAttachResize, static_cast<char>(ws.ws_row >> 8),
+                       static_cast<char>(ws.ws_row & 0xff), static_cast<char>(ws.ws_col >> 8),
+                       static_cast<char>(ws.ws_col & 0xff)};
+  write_all_fd(s->get(), msg, sizeof msg);
 }
 
 // Writes the complete stdcopy frames at the front of buf to stdout/stderr and drops them.
@@ -105,12 +119,24 @@ std::optional<Result<int>> attach_socket(engine::Engine& e, const engine::Contai
   ScopeExit restore([&] {
     if (raw) ::tcsetattr(STDIN_FILENO, TCSANOW, &saved);
   });
+  bool follow_size = tty && ::isatty(STDOUT_FILENO);
+  if (follow_size) {
+    struct sigaction sa {};
+    sa.sa_handler = [](int) { g_winch = 1; };
+    sigemptyset(&sa.sa_mask);
+    ::sigaction(SIGWINCH, &sa, nullptr);  // no SA_RESTART: poll returns to send it
+    send_window_size(dir);
+  }
   DetachKeys keys;
   std::string pending;
   char buf[16384];
   bool input_ended = false;  // and the container's stdin stays open: detach once quiet
   bool container_done = false;
   while (true) {
+    if (g_winch) {
+      g_winch = 0;
+      send_window_size(dir);
+    }
     struct pollfd fds[2] = {{sock->get(), POLLIN, 0}, {STDIN_FILENO, POLLIN, 0}};
     int n = ::poll(fds, in_open ? 2 : 1, input_ended ? kQuietAfterInputMs : -1);
     if (n < 0 && errno != EINTR) break;
