@@ -102,9 +102,14 @@ while time.time() < deadline:
         break
     out += data
 sys.stdout.write(out.decode(errors="replace"))
-if os.waitpid(pid, os.WNOHANG)[0] == 0:  # still attached after the deadline: a hang fails
+for _ in range(50):  # berth exits as its terminal closes; still attached after 5 s: a hang
+    wpid, status = os.waitpid(pid, os.WNOHANG)
+    if wpid:
+        break
+    time.sleep(0.1)
+else:
     os.kill(pid, 9)
-_, status = os.waitpid(pid, 0)
+    _, status = os.waitpid(pid, 0)
 sys.exit(os.waitstatus_to_exitcode(status))
 PY
 }
