@@ -226,6 +226,9 @@ Result<int> Engine::monitor_run(ContainerRecord c, int restarts, int delay_ms, U
   // client that sees the container running never finds it missing.
   Json conf_json = Json::parse(c.config, nullptr, false);
   bool open_stdin = !conf_json.is_discarded() && conf_json.value("OpenStdin", false);
+  // Taken before "ok": `start -a` removes its marker once the start is reported.
+  bool wait_attach =
+      open_stdin && ::unlink(attach_pending_path(container_dir(c.id)).c_str()) == 0;
   if (open_stdin) {
     auto sock = listen_attach(container_dir(c.id));
     if (!sock.ok()) return refuse(sock.error());
@@ -284,8 +287,7 @@ Result<int> Engine::monitor_run(ContainerRecord c, int restarts, int delay_ms, U
     hand("--attach-fd", attach_sock.get());
     args.insert(args.end(), {"--attach-path", attach_socket_path(container_dir(c.id))});
     if (in_w) hand("--stdin", in_w.get());
-    if (::unlink(attach_pending_path(container_dir(c.id)).c_str()) == 0)
-      args.insert(args.end(), {"--wait-attach-ms", "5000"});
+    if (wait_attach) args.insert(args.end(), {"--wait-attach-ms", "5000"});
   }
   if (log_fd) {
     hand("--log-fd", log_fd.get());
