@@ -304,6 +304,9 @@ Result<ContainerRecord> Engine::create_container(const RunRequest& req) {
   conf["PidsLimit"] = o.pids_limit.value_or(0);
   conf["CpusetCpus"] = o.cpuset_cpus;
   conf["AutoRemove"] = req.remove;
+  // -i: berth-monitor keeps the container's stdin open for `attach` (engine/attach.h).
+  conf["OpenStdin"] = req.interactive;
+  conf["Tty"] = req.options.tty;
   conf["NetworkMode"] = net["Mode"];
   BERTH_ASSIGN_OR_RETURN(conf["IpcMode"], resolve_namespace_mode(*this, "ipc", req.ipc_mode));
   BERTH_ASSIGN_OR_RETURN(conf["PidMode"], resolve_namespace_mode(*this, "pid", req.pid_mode));

@@ -18,6 +18,7 @@
 #include "base/fs.h"
 #include "base/proc.h"
 #include "base/strings.h"
+#include "engine/attach.h"
 #include "engine/engine.h"
 #include "engine/health.h"
 #include "engine/logs.h"
@@ -218,9 +219,29 @@ Result<int> Engine::monitor_run(ContainerRecord c, int restarts, int delay_ms, U
     log_fd = std::move(*fd);
   }
   BERTH_ASSIGN_OR_RETURN(UniqueFd null_in, open_file("/dev/null", O_RDWR));
-  UniqueFd out_r, out_w, err_r, err_w;
+  UniqueFd out_r, out_w, err_r, err_w, in_r, in_w, attach_sock;
   StdioFds stdio{null_in.get(), null_in.get(), null_in.get()};
-  if (log_fd) {
+  // -i: stdin stays open in berth-monitor (a pipe; with -t the pty is already the container's
+  // stdin) and `attach` reaches it through attach.sock, bound before the "ok" report so that a
+  // client that sees the container running never finds it missing.
+  Json conf_json = Json::parse(c.config, nullptr, false);
+  bool open_stdin = !conf_json.is_discarded() && conf_json.value("OpenStdin", false);
+  // Taken before "ok": `start -a` removes its marker once the start is reported.
+  bool wait_attach =
+      open_stdin && ::unlink(attach_pending_path(container_dir(c.id)).c_str()) == 0;
+  if (open_stdin) {
+    auto sock = listen_attach(container_dir(c.id));
+    if (!sock.ok()) return refuse(sock.error());
+    attach_sock = std::move(*sock);
+    if (!conf_json.value("Tty", false)) {
+      int p0[2];
+      if (::pipe2(p0, O_CLOEXEC) < 0) return refuse(sys_error("pipe"));
+      in_r.reset(p0[0]);
+      in_w.reset(p0[1]);
+      stdio.in = in_r.get();
+    }
+  }
+  if (log_fd || open_stdin) {
     int p1[2], p2[2];
     if (::pipe2(p1, O_CLOEXEC) < 0) return refuse(sys_error("pipe"));
     out_r.reset(p1[0]);
@@ -235,6 +256,7 @@ Result<int> Engine::monitor_run(ContainerRecord c, int restarts, int delay_ms, U
   auto st = start_process(c, stdio);
   ::unlink(restarting.c_str());  // running again (or given up): no longer "restarting"
   if (!st.ok()) {
+    if (attach_sock) ::unlink(attach_socket_path(container_dir(c.id)).c_str());
     report("err " + std::to_string(runtime::exit_code_for(st.error())) + " " +
            st.error().message());
     Json conf = Json::parse(c.config, nullptr, false);
@@ -244,6 +266,7 @@ Result<int> Engine::monitor_run(ContainerRecord c, int restarts, int delay_ms, U
   report("ok");
   out_w.reset();
   err_w.reset();
+  in_r.reset();
   std::vector<std::string> args = {*small, c.id, "--berth", *berth, "--root", opts_.root,
                                    "--runroot", opts_.runroot, "--pid", std::to_string(st->proc.pid),
                                    "--restarts", std::to_string(restarts),
@@ -259,6 +282,12 @@ Result<int> Engine::monitor_run(ContainerRecord c, int restarts, int delay_ms, U
   } else if (out_r) {
     hand("--out", out_r.get());
     hand("--err", err_r.get());
+  }
+  if (attach_sock) {
+    hand("--attach-fd", attach_sock.get());
+    args.insert(args.end(), {"--attach-path", attach_socket_path(container_dir(c.id))});
+    if (in_w) hand("--stdin", in_w.get());
+    if (wait_attach) args.insert(args.end(), {"--wait-attach-ms", "5000"});
   }
   if (log_fd) {
     hand("--log-fd", log_fd.get());

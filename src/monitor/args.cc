@@ -46,7 +46,14 @@ const char* parse_args(int argc, char** argv, Args& a) {
     else if (!strcmp(k, "--log")) a.log_path = v;
     else if (!strcmp(k, "--restarts")) a.restarts = v;
     else if (!strcmp(k, "--delay-ms")) a.delay_ms = v;
-    else if (!strcmp(k, "--pid")) {
+    else if (!strcmp(k, "--attach-path")) a.attach_path = v;
+    else if (!strcmp(k, "--attach-fd")) {
+      if (!fd_arg(v, &a.attach_fd)) return "bad --attach-fd";
+    } else if (!strcmp(k, "--wait-attach-ms")) {
+      if (!number(v, 0, &a.wait_attach_ms)) return "bad --wait-attach-ms";
+    } else if (!strcmp(k, "--stdin")) {
+      if (!fd_arg(v, &a.stdin_fd)) return "bad --stdin";
+    } else if (!strcmp(k, "--pid")) {
       if (!number(v, 2, &n) || n > 1 << 30) return "bad --pid";
       a.pid = static_cast<int>(n);
     } else if (!strcmp(k, "--out")) {
@@ -72,6 +79,7 @@ const char* parse_args(int argc, char** argv, Args& a) {
   }
   if (!a.berth || !a.root || !a.runroot || a.pid < 0) return "--berth, --root, --runroot and --pid are required";
   if (a.log_fd >= 0 && !a.log_path) return "--log-fd needs --log";
+  if (a.attach_fd >= 0 && !a.attach_path) return "--attach-fd needs --attach-path";
   return nullptr;
 }
 

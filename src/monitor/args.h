@@ -5,6 +5,7 @@
 //                 [--log-fd FD --log PATH --max-size BYTES --max-files N]
 //                 [--health-interval NS --health-timeout NS]
 //                 [--restarts N --delay-ms MS]
+//                 [--attach-fd FD --attach-path PATH [--stdin FD] [--wait-attach-ms MS]]
 //
 // The container id comes first so that `pgrep -f "monitor <id>"` and berth's monitor_alive
 // (which looks for the id in /proc/<pid>/cmdline) find this process as they found berth's own
@@ -30,6 +31,10 @@ struct Args {
   int max_files = 3;
   int64_t health_interval_ns = 0;  // 0: no healthcheck
   int64_t health_timeout_ns = 30'000'000'000;
+  int attach_fd = -1;           // -i: the listening attach.sock (engine/attach.h's protocol)
+  const char* attach_path = nullptr;  // removed at exit
+  int64_t wait_attach_ms = 0;   // `start -a`: output waits in the pipes for the first client
+  int stdin_fd = -1;            // write end of the container's stdin pipe (-i without -t)
   const char* restarts = "0";  // the restart policy's state, handed back to berth untouched
   const char* delay_ms = "100";
 };

@@ -3,7 +3,8 @@
 //
 // berth starts the container, then execs this program in the same process, so the container
 // stays its child and monitor.pid stays right. It copies the container's output into the
-// json-file log, runs the healthcheck schedule (each probe is a short-lived
+// json-file log (and, for a container created with -i, to the clients of attach.sock, whose input
+// goes to the container's stdin: engine/attach.h), runs the healthcheck schedule (each probe is a short-lived
 // `berth health-probe`), and when the container has exited it execs berth again
 // (`monitor-finish`) to record the exit and apply the restart policy. The container's zombie is
 // left for that berth to reap, so its pid cannot be reused before the exit is on record.
@@ -16,6 +17,9 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/timerfd.h>
@@ -42,6 +46,125 @@ constexpr int kDrainMs = 2000;
 
 LineBuffer g_out, g_err;  // static: their pages are touched only as far as output reaches
 LogFile g_log;
+
+// attach.sock's clients (engine/attach.h): a few at once, as `docker attach` allows several.
+constexpr int kMaxClients = 4;
+// A client that does not take its output for this long is dropped rather than stall the
+// container (whose output pipe would fill) or the log.
+constexpr int kClientSendTimeoutS = 2;
+struct Client {
+  int fd = -1;
+  char mode = 0;  // 'O' (close stdin when this client's input ends) or 'K'; 0 until read
+  bool input_done = false;
+};
+Client g_clients[kMaxClients];
+int g_stdin = -1;         // the container's stdin: the pipe's write end, or the pty master
+int g_console = -1;       // -t: the pty master, whose window size 'R' clients set
+bool g_stdin_pty = false;
+char g_in[4096];          // one client read; at most a pipe's free slot, so writes never block
+
+void drop_client(Client& c) {
+  close(c.fd);
+  c = Client{};
+}
+
+void send_clients(unsigned char stream, const char* p, size_t n) {
+  unsigned char hdr[8] = {stream, 0, 0, 0, static_cast<unsigned char>(n >> 24),
+                          static_cast<unsigned char>(n >> 16), static_cast<unsigned char>(n >> 8),
+                          static_cast<unsigned char>(n)};
+  for (Client& c : g_clients) {
+    if (c.fd < 0 || c.mode == 'R') continue;
+    struct iovec iov[2] = {{hdr, 8}, {const_cast<char*>(p), n}};
+    size_t left = 8 + n;
+    int idx = 0;
+    while (left > 0) {
+      struct msghdr m = {};
+      m.msg_iov = iov + idx;
+      m.msg_iovlen = static_cast<size_t>(2 - idx);
+      ssize_t w = sendmsg(c.fd, &m, MSG_NOSIGNAL);
+      if (w < 0 && errno == EINTR) continue;
+      if (w <= 0) break;
+      left -= static_cast<size_t>(w);
+      while (idx < 2 && static_cast<size_t>(w) >= iov[idx].iov_len) {
+        w -= static_cast<ssize_t>(iov[idx].iov_len);
+        ++idx;
+      }
+      if (idx < 2) {
+        iov[idx].iov_base = static_cast<char*>(iov[idx].iov_base) + w;
+        iov[idx].iov_len -= static_cast<size_t>(w);
+      }
+    }
+    if (left > 0) drop_client(c);  // gone, or stuck past the timeout: its stream is broken
+  }
+}
+
+bool accept_client(int lfd) {
+  int fd = accept4(lfd, nullptr, nullptr, SOCK_CLOEXEC);
+  if (fd < 0) return false;
+  for (Client& c : g_clients) {
+    if (c.fd >= 0) continue;
+    struct timeval tv = {kClientSendTimeoutS, 0};
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    c.fd = fd;
+    return true;
+  }
+  close(fd);  // full
+  return false;
+}
+
+void close_stdin() {
+  if (g_stdin < 0) return;
+  if (g_stdin_pty) {
+    const char eot = 4;  // end of input, as a terminal user types it; the pty stays
+    (void)!write(g_stdin, &eot, 1);
+    return;
+  }
+  close(g_stdin);
+  g_stdin = -1;
+}
+
+// The client has input (or its end) to read, and the container's stdin has room.
+void client_input(Client& c) {
+  if (c.mode == 0) {
+    char m = 0;
+    ssize_t r = read(c.fd, &m, 1);
+    if (r < 0 && (errno == EINTR || errno == EAGAIN)) return;
+    if (r == 1 && (m == 'O' || m == 'K' || m == 'R')) {
+      c.mode = m;
+      return;
+    }
+    drop_client(c);  // not berth's protocol
+    return;
+  }
+  if (c.mode == 'R') {  // a window size: rows and columns, big-endian u16 each; then done
+    unsigned char ws[4];
+    ssize_t r = read(c.fd, ws, sizeof ws);
+    if (r < 0 && (errno == EINTR || errno == EAGAIN)) return;
+    if (r == 4 && g_console >= 0) {
+      struct winsize w = {};
+      w.ws_row = static_cast<unsigned short>(ws[0] << 8 | ws[1]);
+      w.ws_col = static_cast<unsigned short>(ws[2] << 8 | ws[3]);
+      if (w.ws_row && w.ws_col) ioctl(g_console, TIOCSWINSZ, &w);  // the kernel sends SIGWINCH
+    }
+    drop_client(c);
+    return;
+  }
+  ssize_t r = read(c.fd, g_in, sizeof g_in);
+  if (r < 0 && (errno == EINTR || errno == EAGAIN)) return;
+  if (r <= 0) {
+    c.input_done = true;
+    if (c.mode == 'O') close_stdin();  // Docker's StdinOnce (start -ai)
+    return;
+  }
+  if (g_stdin < 0) return;  // closed by an earlier StdinOnce client: the bytes go nowhere
+  size_t off = 0;
+  while (off < static_cast<size_t>(r)) {
+    ssize_t w = write(g_stdin, g_in + off, static_cast<size_t>(r) - off);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) break;  // the container closed its stdin
+    off += static_cast<size_t>(w);
+  }
+}
 
 int64_t monotonic_ms() {
   struct timespec ts;
@@ -88,6 +211,7 @@ bool container_exited(pid_t pid) {
 struct Stream {
   int fd;
   LineBuffer* buf;
+  unsigned char id;  // stdcopy's stream: 1 stdout (or the pty), 2 stderr
 };
 
 // Reads once from s; false at its end (EOF, or EIO from a pty whose other side is closed).
@@ -96,6 +220,7 @@ bool pump(Stream& s) {
   ssize_t r = read(s.fd, b.buf + b.len, kMaxLine - b.len);
   if (r < 0 && (errno == EINTR || errno == EAGAIN)) return true;
   if (r <= 0) return false;
+  send_clients(s.id, b.buf + b.len, static_cast<size_t>(r));
   if (g_log.fd < 0) {
     b.len = 0;  // no log (--log-driver none): the bytes go nowhere
     return true;
@@ -117,6 +242,8 @@ void say(const char* a, const char* b = "") {
     emit_lines(g_out, g_log, true);
     emit_lines(g_err, g_log, true);
   }
+  // Attached clients see their socket close with this exec (their fds are close-on-exec).
+  if (a.attach_path) unlink(a.attach_path);
   unblock_signals();
   const char* argv[] = {a.berth, "--root", a.root, "--runroot", a.runroot, "monitor-finish",
                         a.id, "--restarts", a.restarts, "--delay-ms", a.delay_ms, nullptr};
@@ -153,9 +280,14 @@ int run(const Args& a) {
   g_err.name = "stderr";
   Stream streams[2];
   int nstreams = 0;
-  if (a.console_fd >= 0) streams[nstreams++] = {a.console_fd, &g_out};
-  if (a.out_fd >= 0) streams[nstreams++] = {a.out_fd, &g_out};
-  if (a.err_fd >= 0) streams[nstreams++] = {a.err_fd, &g_err};
+  if (a.console_fd >= 0) streams[nstreams++] = {a.console_fd, &g_out, 1};
+  if (a.out_fd >= 0) streams[nstreams++] = {a.out_fd, &g_out, 1};
+  if (a.err_fd >= 0) streams[nstreams++] = {a.err_fd, &g_err, 2};
+  if (a.attach_fd >= 0) {
+    g_stdin = a.stdin_fd >= 0 ? a.stdin_fd : a.console_fd;
+    g_stdin_pty = a.stdin_fd < 0;
+    g_console = a.console_fd;
+  }
 
   int tfd = -1;
   if (a.health_interval_ns > 0) {
@@ -166,6 +298,7 @@ int run(const Args& a) {
   bool probing = tfd >= 0;  // until the container is killed as unhealthy
   bool exited = false;
   int64_t exited_at = 0;
+  int64_t hold_until = a.attach_fd >= 0 && a.wait_attach_ms > 0 ? monotonic_ms() + a.wait_attach_ms : 0;
 
   while (true) {
     if (probe > 0) {
@@ -186,21 +319,44 @@ int run(const Args& a) {
     }
     int open_streams = 0;
     for (int i = 0; i < nstreams; ++i) open_streams += streams[i].fd >= 0;
+    bool holding = hold_until > 0 && monotonic_ms() < hold_until;
+    if (hold_until > 0 && !holding) {
+      hold_until = 0;
+      if (exited) exited_at = monotonic_ms();  // the drain starts now
+    }
     int timeout = -1;
-    if (exited) {
+    if (holding) {
+      timeout = static_cast<int>(hold_until - monotonic_ms());
+    } else if (exited) {
       timeout = static_cast<int>(kDrainMs - (monotonic_ms() - exited_at));
       if (open_streams == 0 || timeout <= 0) break;
     }
-    struct pollfd fds[4];
+    // Client input is read only while the container's stdin has room (or is closed: then it
+    // is read and dropped), so that a container not reading its stdin never blocks this loop.
+    bool stdin_room = true;
+    if (g_stdin >= 0) {
+      struct pollfd p = {g_stdin, POLLOUT, 0};
+      stdin_room = poll(&p, 1, 0) == 1 && (p.revents & POLLOUT);
+    }
+    struct pollfd fds[6 + kMaxClients];
     int n = 0;
-    for (int i = 0; i < nstreams; ++i) fds[n++] = {streams[i].fd, POLLIN, 0};
+    for (int i = 0; i < nstreams; ++i) fds[n++] = {holding ? -1 : streams[i].fd, POLLIN, 0};
     fds[n++] = {sfd, POLLIN, 0};
+    int tfd_at = tfd >= 0 ? n : -1;
     if (tfd >= 0) fds[n++] = {tfd, POLLIN, 0};
+    int listen_at = a.attach_fd >= 0 && (!exited || holding) ? n : -1;
+    if (listen_at >= 0) fds[n++] = {a.attach_fd, POLLIN, 0};
+    if (g_stdin >= 0 && !stdin_room) fds[n++] = {g_stdin, POLLOUT, 0};  // wakes when it has
+    int clients_at = n;
+    for (Client& c : g_clients) {
+      short ev = c.fd >= 0 && !c.input_done && stdin_room ? POLLIN : 0;
+      fds[n++] = {c.fd, ev, 0};  // fd -1: ignored; events 0: still reports a hang-up
+    }
     int ready = poll(fds, static_cast<nfds_t>(n), timeout);
     if (ready < 0 && errno != EINTR) break;
     if (ready <= 0) continue;
     for (int i = 0; i < nstreams; ++i) {
-      if (streams[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+      if (holding || streams[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
       if (!pump(streams[i])) {
         close(streams[i].fd);
         streams[i].fd = -1;
@@ -211,7 +367,16 @@ int run(const Args& a) {
       while (read(sfd, &si, sizeof si) == sizeof si) {
       }
     }
-    if (tfd >= 0 && (fds[nstreams + 1].revents & POLLIN)) {
+    for (int i = 0; i < kMaxClients; ++i) {
+      Client& c = g_clients[i];
+      short rev = fds[clients_at + i].revents;
+      if (c.fd < 0 || !rev) continue;
+      if (!c.input_done && (rev & (POLLIN | POLLHUP | POLLERR))) client_input(c);
+      if (c.fd >= 0 && c.input_done && (rev & (POLLHUP | POLLERR))) drop_client(c);
+    }
+    if (listen_at >= 0 && (fds[listen_at].revents & POLLIN) && accept_client(a.attach_fd))
+      hold_until = 1;  // the client is there: the held output goes to it now (drain restarts)
+    if (tfd_at >= 0 && (fds[tfd_at].revents & POLLIN)) {
       uint64_t ticks;
       (void)!read(tfd, &ticks, sizeof ticks);
       if (probe > 0) {

@@ -181,6 +181,22 @@ TEST(Args, ParsesWhatBerthPasses) {
   EXPECT_STREQ(a.delay_ms, "800");
 }
 
+TEST(Args, ParsesTheAttachSocket) {
+  const char* argv[] = {"berth-monitor", "abc", "--berth", "/b", "--root", "/r", "--runroot", "/rr",
+                        "--pid", "42", "--attach-fd", "7", "--attach-path", "/c/attach.sock",
+                        "--stdin", "8", "--wait-attach-ms", "5000"};
+  Args a;
+  ASSERT_EQ(parse_args(sizeof argv / sizeof *argv, const_cast<char**>(argv), a), nullptr);
+  EXPECT_EQ(a.attach_fd, 7);
+  EXPECT_STREQ(a.attach_path, "/c/attach.sock");
+  EXPECT_EQ(a.stdin_fd, 8);
+  EXPECT_EQ(a.wait_attach_ms, 5000);
+  const char* no_path[] = {"berth-monitor", "abc", "--berth", "/b", "--root", "/r", "--runroot",
+                           "/rr", "--pid", "42", "--attach-fd", "7"};
+  Args b;
+  EXPECT_STREQ(parse_args(12, const_cast<char**>(no_path), b), "--attach-fd needs --attach-path");
+}
+
 TEST(Args, RefusesWhatIsMissingOrWrong) {
   Args a;
   const char* no_pid[] = {"berth-monitor", "abc", "--berth", "/b", "--root", "/r", "--runroot", "/rr"};

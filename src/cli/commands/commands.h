@@ -2,6 +2,7 @@
 // top-level names (`images`, `rmi`) and the `image` group (`image ls`, `image rm`).
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "cli/cli.h"
@@ -30,6 +31,16 @@ std::string ports_column(engine::Engine& e, const engine::ContainerRecord& c);
 // `run`/`create` of an image not in the store: Docker's "Unable to find image 'x' locally", then
 // a pull with its progress on stderr (commands/registry.cc).
 Status pull_missing_image(Cli& cli, engine::Engine& eng, const std::string& image);
+
+// `attach` / `start -a` through a detached container's attach.sock (commands/attach.cc);
+// nullopt when it has none (created without -i): the caller follows its log instead.
+struct AttachOptions {
+  bool attach_stdin = true;  // false: --no-stdin, or start -a without -i
+  bool stdin_once = false;   // close the container's stdin when ours ends (start -ai)
+  bool sig_proxy = true;
+};
+std::optional<Result<int>> attach_socket(engine::Engine& e, const engine::ContainerRecord& c,
+                                         const AttachOptions& o);
 
 // A byte-size flag (--memory, --shm-size...): "512m", "2g", or -1; Docker's flag error otherwise.
 Result<int64_t> size_flag(const std::string& flag, const std::string& v);

@@ -8,6 +8,7 @@
 #include "base/fs.h"
 #include "base/strings.h"
 #include "cli/commands/commands.h"
+#include "engine/attach.h"
 #include "engine/exec.h"
 #include "engine/logs.h"
 #include "format/units.h"
@@ -514,7 +515,8 @@ volatile std::sig_atomic_t g_attach_pid = 0;
 
 // Streams a running container's output (from its json-file log, starting at `since`) until it
 // exits, forwarding signals when sig_proxy, and returns its exit code. stdin is not attached:
-// the detached container's stdin is /dev/null (berth's monitor keeps no stdin open).
+// this is for containers created without -i, whose stdin is /dev/null (the others have
+// attach.sock: commands/attach.cc).
 Result<int> attach_output(engine::Engine& e, const engine::ContainerRecord& c, int64_t since,
                           bool sig_proxy, Cli& cli) {
   auto conf = nlohmann::json::parse(c.config, nullptr, false);
@@ -570,9 +572,13 @@ void add_attach(CLI::App* parent, Cli& cli) {
     if (!rec.ok()) return cli.fail(rec.error());
     if (rec->state != "running")
       return cli.fail(conflict("You cannot attach to a stopped container, start it first"));
-    auto code = attach_output(**eng, *rec, image::now_nanos(), o->sig_proxy, cli);
-    if (!code.ok()) return cli.fail(code.error());
-    cli.exit_code = *code;
+    AttachOptions ao;
+    ao.attach_stdin = !o->no_stdin;
+    ao.sig_proxy = o->sig_proxy;
+    auto code = attach_socket(**eng, *rec, ao);  // a container created with -i
+    if (!code) code = attach_output(**eng, *rec, image::now_nanos(), o->sig_proxy, cli);
+    if (!code->ok()) return cli.fail(code->error());
+    cli.exit_code = **code;
   });
 }
 
@@ -605,13 +611,22 @@ void add_start_wait_restart(CLI::App* parent, Cli& cli) {
       auto c = (*eng)->find_container(names->front());
       if (!c.ok()) return cli.fail(c.error());
       int64_t since = image::now_nanos();
+      // -i containers: berth-monitor holds the first output until we connect (engine/attach.h).
+      std::string pending = engine::attach_pending_path(dirname((*eng)->container_log_path(c->id)));
+      bool was_running = c->state == "running";
+      if (!was_running) (void)atomic_write_file(pending, "");
       auto st = (*eng)->start_detached(*c);
+      ::unlink(pending.c_str());  // consumed by the monitor, unless it had no attach.sock
       if (!st.ok()) return cli.fail(st.error());
       auto now = (*eng)->find_container(c->id);
       if (!now.ok()) return cli.fail(now.error());
-      auto code = attach_output(**eng, *now, since, true, cli);
-      if (!code.ok()) return cli.fail(code.error());
-      cli.exit_code = *code;
+      AttachOptions ao;
+      ao.attach_stdin = *interactive;
+      ao.stdin_once = *interactive;  // Docker's StdinOnce for start -ai
+      auto code = attach_socket(**eng, *now, ao);
+      if (!code) code = attach_output(**eng, *now, since, true, cli);
+      if (!code->ok()) return cli.fail(code->error());
+      cli.exit_code = **code;
       return;
     }
     for (const auto& n : *names) {
