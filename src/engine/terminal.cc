@@ -8,6 +8,7 @@
 
 #include <cerrno>
 
+#include "base/fs.h"
 #include "base/scope_exit.h"
 
 namespace berth::engine {
@@ -22,16 +23,7 @@ void copy_size(int from_tty, int to_pty) {
     ::ioctl(to_pty, TIOCSWINSZ, &ws);
 }
 
-bool write_all_fd(int fd, const char* p, size_t n) {
-  while (n) {
-    ssize_t w = ::write(fd, p, n);
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) return false;
-    p += w;
-    n -= static_cast<size_t>(w);
-  }
-  return true;
-}
+bool write_all_fd(int fd, const char* p, size_t n) { return write_all(fd, {p, n}).ok(); }
 
 }  // namespace
 

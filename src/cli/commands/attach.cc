@@ -28,16 +28,7 @@ constexpr int kQuietAfterInputMs = 500;
 volatile std::sig_atomic_t g_proxy_pid = 0;
 volatile std::sig_atomic_t g_winch = 0;
 
-bool write_all_fd(int fd, const char* p, size_t n) {
-  while (n) {
-    ssize_t w = ::write(fd, p, n);
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) return false;
-    p += w;
-    n -= static_cast<size_t>(w);
-  }
-  return true;
-}
+bool write_all_fd(int fd, const char* p, size_t n) { return write_all(fd, {p, n}).ok(); }
 
 // Sends our terminal's size to a -t container's pty, on a connection of its own.
 void send_window_size(const std::string& dir) {
