@@ -48,8 +48,7 @@ cleanup() {
   set +e
   if [ -n "$dockerd_pid" ]; then
     timeout 60 $D rm -f $($D ps -aq 2>/dev/null) >/dev/null 2>&1
-    kill "$dockerd_pid" 2>/dev/null
-    for _ in $(seq 100); do kill -0 "$dockerd_pid" 2>/dev/null || break; sleep 0.1; done
+    stop_dockerd
   fi
   ids=$($B ps -aq 2>/dev/null)
   [ -z "$ids" ] || $B rm -f $ids >/dev/null 2>&1
@@ -74,20 +73,11 @@ $P import -q "$work/busybox.tar" localhost/bench-busybox >/dev/null
 # dockerd in this namespace: its bridge and iptables rules live and die with it.
 have_docker=0
 if command -v dockerd >/dev/null && [ -x /usr/bin/docker ]; then
-  mkdir -p "$work/docker"
-  dockerd --data-root "$work/docker/root" --exec-root "$work/docker/exec" \
-    -H "unix://$work/docker/docker.sock" --pidfile "$work/docker/dockerd.pid" \
-    --default-ulimit nofile=20000:20000 --storage-driver overlay2 >"$work/docker/dockerd.log" 2>&1 &
-  dockerd_pid=$!
-  for _ in $(seq 150); do
-    $D version >/dev/null 2>&1 && { have_docker=1; break; }
-    sleep 0.2
-  done
+  if start_dockerd "$work/docker"; then have_docker=1; fi
   if [ $have_docker = 1 ]; then
     $D import "$work/busybox.tar" bench-busybox >/dev/null
   else
     echo "(dockerd did not start; its rows are skipped)" >&2
-    tail -5 "$work/docker/dockerd.log" >&2
   fi
 fi
 
@@ -150,16 +140,6 @@ if command -v ab >/dev/null; then
     $D run -d --name web -p 127.0.0.1:18302:80 -v "$work/www:/www:ro" bench-busybox "${serve[@]}" >/dev/null
   ip=$($B inspect --format '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' web)
   sleep 1
-  ab_line() {  # ab_line NAME URL: requests/s and mean latency, the median of 3 ab runs
-    local out rps=() lat=()
-    for _ in 1 2 3; do
-      out=$(ab -q -n "$requests" -c 8 "$2" 2>&1) || { echo "$1: ab failed: $out" >&2; return 0; }
-      rps+=("$(echo "$out" | awk '/Requests per second/ {print $4}')")
-      lat+=("$(echo "$out" | awk '/Time per request/ && /mean\)$/ {print $4}')")
-    done
-    printf '%-40s %10s req/s  %8s ms/request (c=8)\n' "$1" \
-      "$(printf '%s\n' "${rps[@]}" | sort -n | sed -n 2p)" "$(printf '%s\n' "${lat[@]}" | sort -n | sed -n 2p)"
-  }
   echo "== HTTP through a port published on 127.0.0.1 ($requests requests, 1 KiB body) =="
   ab_line "direct to berth's container $ip:80" "http://$ip:80/index.html"
   ab_line "berth 127.0.0.1:18300 (DNAT)" "http://127.0.0.1:18300/index.html"

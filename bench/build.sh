@@ -34,10 +34,7 @@ work=$(mktemp -d /var/tmp/berth-build.XXXXXX)  # short: podman wants a runroot u
 dockerd_pid=
 cleanup() {
   set +e
-  if [ -n "$dockerd_pid" ]; then
-    kill "$dockerd_pid" 2>/dev/null
-    for _ in $(seq 100); do kill -0 "$dockerd_pid" 2>/dev/null || break; sleep 0.1; done
-  fi
+  stop_dockerd
   grep -o " $work[^ ]*" /proc/self/mounts | sort -r | while read -r m; do umount -l "$m" 2>/dev/null; done
   rm -rf "$work"
 }
@@ -125,22 +122,6 @@ engine_reset() {  # engine_reset ENGINE STORE: an empty store (and build cache)
       "${d[@]}" rmi -f bench-busybox >/dev/null 2>&1 || true ;;
   esac
 }
-start_dockerd() {
-  mkdir -p "$work/docker"
-  # No iptables, no bridge, no forwarding: builds run with --network none in this namespace.
-  dockerd --data-root "$work/docker/root" --exec-root "$work/docker/exec" \
-    -H "unix://$work/docker/docker.sock" --pidfile "$work/docker/dockerd.pid" \
-    --iptables=false --ip-forward=false --ip-masq=false --bridge=none \
-    --default-ulimit nofile=20000:20000 --storage-driver overlay2 >"$work/docker/dockerd.log" 2>&1 &
-  dockerd_pid=$!
-  for _ in $(seq 150); do
-    /usr/bin/docker -H "unix://$work/docker/docker.sock" version >/dev/null 2>&1 && return 0
-    sleep 0.2
-  done
-  echo "dockerd did not start:" >&2
-  tail -20 "$work/docker/dockerd.log" >&2
-  return 1
-}
 
 ms() { echo $(( ($2 - $1) / 1000000 )); }
 timed() {  # timed LOG CMD...: runs CMD, prints its wall time in ms; on failure shows LOG and exits
@@ -181,7 +162,12 @@ engines=(berth)
 if [[ " $peers " != *" docker "* ]]; then
   have_docker=0
 elif [ $have_docker = 1 ]; then
-  if start_dockerd; then engines+=(docker); else echo "(BuildKit skipped: dockerd did not start)"; fi
+  # No iptables, no bridge, no forwarding: builds run with --network none in this namespace.
+  if start_dockerd "$work/docker" --iptables=false --ip-forward=false --ip-masq=false --bridge=none; then
+    engines+=(docker)
+  else
+    echo "(BuildKit skipped: dockerd did not start)"
+  fi
 else
   echo "(BuildKit skipped: Debian's docker.io is not installed)"
 fi

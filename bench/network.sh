@@ -7,6 +7,7 @@
 #  2. `run --rm busybox true` on the default bridge vs --network none.
 # Usage: bench/network.sh [REQUESTS (default 3000)] [RUNS (default 20)]   (as root; Debian 12)
 set -euo pipefail
+. "$(dirname "$0")/lib.sh"
 cd "$(dirname "$0")/.."
 requests=${1:-3000}
 runs=${2:-20}
@@ -41,16 +42,6 @@ socat TCP-LISTEN:18201,bind=127.0.0.1,fork,reuseaddr "TCP:$ip:80" &
 proxy=$!
 sleep 0.5
 
-ab_line() {  # ab_line NAME URL: requests/s and mean latency (median of 3 ab runs)
-  local name=$1 url=$2 out rps=() lat=()
-  for _ in 1 2 3; do
-    out=$(ab -q -n "$requests" -c 8 "$url" 2>&1)
-    rps+=("$(echo "$out" | awk '/Requests per second/ {print $4}')")
-    lat+=("$(echo "$out" | awk '/Time per request/ && /mean\)$/ {print $4}')")
-  done
-  printf '%-34s %10s req/s  %8s ms/request (c=8)\n' "$name" \
-    "$(printf '%s\n' "${rps[@]}" | sort -n | sed -n 2p)" "$(printf '%s\n' "${lat[@]}" | sort -n | sed -n 2p)"
-}
 echo "== HTTP through each path ($requests requests, 1 KiB body, busybox httpd) =="
 ab_line "direct to $ip:80" "http://$ip:80/index.html"
 ab_line "published 127.0.0.1:18200 (DNAT)" "http://127.0.0.1:18200/index.html"

@@ -515,7 +515,8 @@ namespace {
 // is a warning and the rest goes on.
 void run_poststop_hooks(const std::string& id, const std::string& dir) {
   auto text = read_file(path_join(dir, "config.json"));
-  if (!text.ok()) return;
+  // Every exit passes here: parse the spec (seccomp and all) only when it has poststop hooks.
+  if (!text.ok() || text->find("\"poststop\"") == std::string::npos) return;
   auto spec = oci::parse_runtime_spec(*text);
   if (!spec.ok() || !spec->hooks || spec->hooks->poststop.empty()) return;
   runtime::HookState hs{id, dir, spec->annotations};
