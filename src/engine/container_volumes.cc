@@ -182,7 +182,7 @@ Status Engine::add_container_mounts(const RunRequest& req, const oci::ImageConfi
     if (m.type == "bind") {
       if (!path_exists(m.source)) BERTH_TRY(mkdir_all(m.source));  // -v creates it, as Docker
       std::string prop = m.propagation.empty() ? "rprivate" : m.propagation;
-      o.binds.push_back({m.source, m.target, m.readonly, prop});
+      o.binds.push_back({m.source, m.target, m.readonly, prop, m.idmap});
       mounts.push_back({{"Type", "bind"}, {"Source", m.source}, {"Destination", m.target},
                         {"Mode", m.mode}, {"RW", !m.readonly}, {"Propagation", prop}});
       continue;
@@ -202,7 +202,9 @@ Status Engine::add_container_mounts(const RunRequest& req, const oci::ImageConfi
         BERTH_TRY_CTX(copy_image_dir(lowers, m.target, vol.mountpoint, path_join(dir, "rootfs")),
                       "copying the image's " + m.target + " into volume " + vol.name);
     }
-    o.binds.push_back({vol.mountpoint, m.target, m.readonly, "rprivate"});
+    // berth's own data: seen through the container's mappings under --userns, so a volume's
+    // files are stored as the container's ids and read the same in any container.
+    o.binds.push_back({vol.mountpoint, m.target, m.readonly, "rprivate", true});
     mounts.push_back({{"Type", "volume"}, {"Name", vol.name}, {"Source", vol.mountpoint},
                       {"Destination", m.target}, {"Driver", "local"},
                       {"Mode", m.mode.empty() ? "z" : m.mode}, {"RW", !m.readonly},

@@ -19,6 +19,7 @@
 #include "base/log.h"
 #include "base/scope_exit.h"
 #include "base/strings.h"
+#include "engine/container_state.h"
 #include "engine/engine.h"
 #include "engine/external_runtime.h"
 #include "engine/gpu.h"
@@ -86,53 +87,6 @@ ContainerRecord read_row(const metadata::Stmt& st) {
   c.oom_killed = st.col_int(12) != 0;
   c.error = st.col_text(13);
   return c;
-}
-
-// A record says running but its process is gone (the CLI that ran it was killed): tell the truth.
-// The pid must still be the container's: after a reboot it may name another process, so its
-// cgroup has to be the container's.
-bool container_alive(const ContainerRecord& c) {
-  if (c.pid <= 0 || ::kill(c.pid, 0) != 0) return false;
-  // A zombie its monitor will reap in a moment still counts as running (the monitor records how
-  // it ended); one that init inherited (its monitor was killed) is gone.
-  if (auto stat = read_file("/proc/" + std::to_string(c.pid) + "/stat"); stat.ok()) {
-    auto paren = stat->rfind(')');
-    if (paren != std::string::npos && paren + 4 < stat->size() &&
-        ((*stat)[paren + 2] == 'Z' || (*stat)[paren + 2] == 'X')) {
-      long ppid = std::strtol(stat->c_str() + paren + 4, nullptr, 10);
-      if (ppid <= 1 || ::kill(static_cast<pid_t>(ppid), 0) != 0) return false;
-    }
-  }
-  auto cg = read_file("/proc/" + std::to_string(c.pid) + "/cgroup");
-  return !cg.ok() || cg->find("berth/" + c.id) != std::string::npos;
-}
-
-// `dir` is the container's directory: while its monitor lives, the monitor is about to record
-// how the container ended, and guessing now would race it.
-bool monitor_alive(const ContainerRecord& c, const std::string& dir) {
-  auto m = read_file(path_join(dir, "monitor.pid"));
-  if (!m.ok()) return false;
-  long mpid = std::strtol(m->c_str(), nullptr, 10);
-  if (mpid <= 1) return false;
-  // monitor.start: the monitor's start time, which its execs keep (its command line changes
-  // with each, and reads empty in the middle of one); older containers have only the pid.
-  if (auto start = read_file(path_join(dir, "monitor.start")); start.ok())
-    return process_alive(static_cast<pid_t>(mpid), std::strtoull(start->c_str(), nullptr, 10));
-  auto cmd = read_file("/proc/" + std::to_string(mpid) + "/cmdline");
-  return cmd.ok() && cmd->find(c.id) != std::string::npos;
-}
-
-void reconcile_state(ContainerRecord& c, const std::string& dir) {
-  if (c.state == "running" && !container_alive(c)) {
-    if (monitor_alive(c, dir)) return;
-    c.state = "exited";
-    c.exit_code = 255;
-    c.finished_at = image::now_nanos();
-  }
-  // Between two runs of a restart policy the record says exited and the monitor's marker says
-  // it will start again: Docker's "restarting". A marker whose monitor died means nothing.
-  if (c.state == "exited" && path_exists(path_join(dir, "restarting")) && monitor_alive(c, dir))
-    c.state = "restarting";
 }
 
 volatile sig_atomic_t g_forward_pid = 0;
@@ -246,7 +200,7 @@ Result<ContainerRecord> Engine::create_container(const RunRequest& req) {
   // bind-mounted, as Docker does: the image's own are never changed.
   BERTH_TRY(atomic_write_file(path_join(dir, "hostname"), o.hostname + "\n"));
   for (const char* f : {"hostname", "hosts", "resolv.conf"})
-    o.binds.push_back({path_join(dir, f), std::string("/etc/") + f, false, "rprivate"});
+    o.binds.push_back({path_join(dir, f), std::string("/etc/") + f, false, "rprivate", true});
   Json mounts = Json::array();
   std::vector<std::string> made_volumes;
   ScopeExit drop_volumes([&] {
@@ -254,6 +208,10 @@ Result<ContainerRecord> Engine::create_container(const RunRequest& req) {
     for (const auto& v : made_volumes) (void)volume_store().remove(v);
   });
   BERTH_TRY(add_container_mounts(req, cfg, lowers, dir, o, mounts, made_volumes));
+  // idmap means something only in a user namespace: under --userns the bundle's /etc files,
+  // volumes and binds with the idmap option read as the container's root owns them.
+  if (userns.uid.empty())
+    for (auto& b : o.binds) b.idmap = false;
   std::string init_binary;
   if (req.init) {
     BERTH_ASSIGN_OR_RETURN(init_binary, find_init_binary());
@@ -635,125 +593,12 @@ Result<ContainerRecord> Engine::find_container(std::string_view name_or_id) {
   return not_found("No such container: " + std::string(name_or_id));
 }
 
-Status Engine::delete_container_record(const ContainerRecord& c) {
-  // The monitor destroys the cgroup when the container exits; after a crash nobody did.
-  auto layout = runtime::detect_cgroups();
-  if (layout.ok()) {
-    auto cg = runtime::open_cgroup(*layout, "berth/" + c.id);
-    if (cg.ok()) {
-      // A monitor finishing at the same moment may be removing it too: gone is fine.
-      auto st = (*cg)->destroy();
-      if (!st.ok() && st.error().code() != Code::kNotFound)
-        spdlog::warn("removing the cgroup of container {}: {}", c.id.substr(0, 12),
-                     st.error().message());
-    }
-  }
-  if (auto net = detach_container_network(*this, c.id); !net.ok())
-    spdlog::warn("container {}: {}", c.id.substr(0, 12), net.error().message());
-  BERTH_ASSIGN_OR_RETURN(auto tx, store_->db().begin());
-  BERTH_TRY(store_->db().run("DELETE FROM containers WHERE id = ?1", c.id));
-  if (!c.top_layer.empty()) BERTH_TRY(store_->layers().release(c.top_layer));
-  BERTH_TRY(tx.commit());
-  return remove_all(container_dir(c.id));
-}
-
-// A container between two runs of its restart policy: the stopped marker tells its monitor not
-// to start it again; then wait (the monitor polls the marker every 50 ms) until it has either
-// given up or started the next run, and return the record as it is then.
-Result<ContainerRecord> Engine::cancel_restart(const ContainerRecord& rec) {
-  ContainerRecord c = rec;
-  if (c.state != "restarting") return c;
-  BERTH_TRY(atomic_write_file(stopped_marker(c.id), ""));
-  for (int i = 0; i < 250 && c.state == "restarting"; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    BERTH_ASSIGN_OR_RETURN(c, find_container(c.id));
-  }
-  return c;
-}
-
-Status Engine::remove_container(std::string_view name_or_id, bool force, bool remove_volumes) {
-  BERTH_ASSIGN_OR_RETURN(auto c, find_container(name_or_id));
-  if (c.state == "restarting") {
-    if (!force)
-      return conflict("cannot remove container \"/" + c.name +
-                      "\": container is restarting: stop the container before removing or "
-                      "force remove");
-    BERTH_ASSIGN_OR_RETURN(c, cancel_restart(c));
-  }
-  if (c.state == "running") {
-    if (!force)
-      return conflict("cannot remove container \"/" + c.name +
-                      "\": container is running: stop the container before removing or force "
-                      "remove");
-    // The marker first: its monitor must not start it again, nor write into its directory.
-    (void)atomic_write_file(stopped_marker(c.id), "");
-    if (c.pid > 0) ::kill(c.pid, SIGKILL);  // never kill(0): that is our own process group
-    thaw_if_paused(c);
-    for (int i = 0; i < 100 && c.pid > 0 && ::kill(c.pid, 0) == 0; ++i)
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    // Then let the monitor record the end and exit before its directory goes.
-    for (int i = 0; i < 150 && monitor_alive(c, container_dir(c.id)); ++i)
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  BERTH_TRY(delete_container_record(c));
-  // After the record is gone, so the volume no longer counts as used by this container.
-  if (remove_volumes) BERTH_TRY(remove_anonymous_volumes(c));
-  return ok_status();
-}
-
-Status Engine::kill_container(std::string_view name_or_id, int sig) {
-  BERTH_ASSIGN_OR_RETURN(auto c, find_container(name_or_id));
-  if (c.state != "running" || c.pid <= 0)
-    return conflict("cannot kill container: " + std::string(name_or_id) + ": container " +
-                    c.id + " is not running");
-  BERTH_TRY(atomic_write_file(stopped_marker(c.id), ""));
-  if (::kill(c.pid, sig) < 0) return sys_error("kill " + std::to_string(c.pid));
-  thaw_if_paused(c);  // a frozen process takes its signal only once thawed, as Docker does
-  return {};
-}
-
-Status Engine::stop_container(std::string_view name_or_id, std::optional<int> timeout_s) {
-  BERTH_ASSIGN_OR_RETURN(auto c, find_container(name_or_id));
-  // First the marker: a monitor between two restarts must not start the container again.
-  BERTH_TRY(atomic_write_file(stopped_marker(c.id), ""));
-  BERTH_ASSIGN_OR_RETURN(c, cancel_restart(c));
-  if (c.state != "running" || c.pid <= 0) return {};  // Docker: stopping a stopped one succeeds
-  Json conf = Json::parse(c.config, nullptr, false);
-  int sig = SIGTERM;
-  int timeout = timeout_s.value_or(10);
-  if (!conf.is_discarded()) {
-    if (auto s = runtime::parse_signal(conf.value("StopSignal", "")); s.ok()) sig = *s;
-    if (!timeout_s && conf.contains("StopTimeout")) timeout = conf["StopTimeout"].get<int>();
-  }
-  ::kill(c.pid, sig);
-  thaw_if_paused(c);
-  // A negative timeout waits for ever, as Docker's -t -1.
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout);
-  while (::kill(c.pid, 0) == 0 && (timeout < 0 || std::chrono::steady_clock::now() < deadline))
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  if (::kill(c.pid, 0) == 0) ::kill(c.pid, SIGKILL);
-  for (int i = 0; i < 250 && ::kill(c.pid, 0) == 0; ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  return {};
-}
-
 // tini-static from Debian's tini package (static, so it runs in any image); BERTH_INIT overrides.
 Result<std::string> Engine::find_init_binary() {
   if (const char* e = std::getenv("BERTH_INIT"); e && *e) return std::string(e);
   for (const char* p : {"/usr/libexec/berth/docker-init", "/usr/bin/tini-static", "/usr/bin/docker-init"})
     if (::access(p, X_OK) == 0) return std::string(p);
   return failed_precondition("--init: no init binary found (install Debian's tini package, or set BERTH_INIT)");
-}
-
-Result<std::vector<std::string>> Engine::prune_containers() {
-  BERTH_ASSIGN_OR_RETURN(auto all, list_containers());
-  std::vector<std::string> out;
-  for (const auto& c : all) {
-    if (c.state == "running" || c.state == "restarting") continue;
-    BERTH_TRY(delete_container_record(c));
-    out.push_back(c.id);
-  }
-  return out;
 }
 
 }  // namespace berth::engine

@@ -261,6 +261,9 @@ class Engine {
   void thaw_if_paused(const ContainerRecord& c);
   Result<std::string> find_init_binary();
   Status delete_container_record(const ContainerRecord& c);
+  // rm -f: kills the container, its cgroup and its monitor, whatever state it was read in;
+  // kUnavailable when a process of it survives.
+  Status end_for_removal(const ContainerRecord& c);
   std::string container_dir(const std::string& id) const;
   std::string path_join_root(const std::string& rel) const;
   // Calls fn with an fd of the container's root: /proc/<pid>/root while it runs, else its overlay

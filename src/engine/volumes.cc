@@ -215,6 +215,8 @@ Result<MountRequest> parse_volume_flag(const std::string& spec) {
           // SELinux relabelling and macOS consistency: nothing to do on this host.
         } else if (opt == "nocopy" && m.type == "volume") {
           m.nocopy = true;
+        } else if (opt == "idmap") {
+          m.idmap = true;  // volumes are idmapped under --userns anyway
         } else if (is_propagation(opt) && m.type == "bind") {
           m.propagation = opt;
         } else {

@@ -60,6 +60,7 @@ struct MountRequest {
   std::string target;  // absolute path in the container
   bool readonly = false;
   bool nocopy = false;           // volume: do not copy the image's content into a new volume
+  bool idmap = false;            // bind: -v's idmap option (seen through --userns mappings)
   std::string propagation;       // bind: rprivate (default), private, rshared, ...
   std::string mode;              // -v's option string, as inspect shows it ("ro", "z", "")
   std::string tmpfs_options;     // tmpfs: "size=64m,mode=1777"

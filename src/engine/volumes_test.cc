@@ -27,6 +27,11 @@ TEST(ParseVolumeFlag, BindNamedAndAnonymous) {
   auto p = parse_volume_flag("/h:/c:rshared");
   ASSERT_TRUE(p.ok());
   EXPECT_EQ(p->propagation, "rshared");
+  auto i = parse_volume_flag("/h:/c:ro,idmap");
+  ASSERT_TRUE(i.ok());
+  EXPECT_TRUE(i->idmap);
+  EXPECT_TRUE(i->readonly);
+  EXPECT_FALSE(parse_volume_flag("/h:/c:rw")->idmap);
 }
 
 TEST(ParseVolumeFlag, DockerErrors) {

@@ -63,7 +63,10 @@ void parse_mount_options(const oci::Mount& m, MountOp& op) {
   std::vector<std::string> data;
   op.bind = m.type == "bind";
   for (const auto& o : m.options) {
-    if (o == "bind") {
+    if (o == "idmap" || o == "ridmap") {
+      op.idmap = true;
+      op.idmap_recursive = o == "ridmap";
+    } else if (o == "bind") {
       op.bind = true;
     } else if (o == "rbind") {
       op.bind = true;
@@ -288,6 +291,16 @@ Result<ChildPlan> make_plan(const oci::RuntimeSpec& spec, const LaunchOptions& o
       struct stat st;
       if (::stat(op.source.c_str(), &st) < 0) return sys_error("bind source " + op.source);
       op.target_is_file = !S_ISDIR(st.st_mode);
+    }
+    if (op.idmap) {
+      if (!op.bind || p.userns_fd < 0)
+        return invalid_argument("config.json: the idmap option of mount \"" + m.destination +
+                                "\" needs a bind mount and a user namespace");
+      BERTH_ASSIGN_OR_RETURN(UniqueFd tree, idmapped_clone(op.source, p.userns_fd,
+                                                           (op.flags & MS_REC) != 0,
+                                                           op.idmap_recursive));
+      op.tree_fd = tree.get();
+      ns_fds.push_back(std::move(tree));
     }
     p.mounts.push_back(std::move(op));
   }

@@ -141,8 +141,16 @@ void do_mount(const ChildPlan& p, const MountOp& m, int root_fd, int err_fd) {
   }
   unsigned long flags = m.flags;
   if (m.bind) flags |= MS_BIND;
-  if (::mount(m.source.c_str(), tp, m.type.empty() ? nullptr : m.type.c_str(), flags,
-              m.data.empty() ? nullptr : m.data.c_str()) < 0) {
+  if (m.tree_fd >= 0) {
+    // An idmapped clone the parent made (MountOp::tree_fd).
+    if (::syscall(SYS_move_mount, m.tree_fd, "", target, "",
+                  MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0) {
+      int e = errno;
+      die(err_fd, 0, e, "mounting idmapped \"%s\" to rootfs at \"%s\": %s", m.source.c_str(),
+          m.target.c_str(), std::strerror(e));
+    }
+  } else if (::mount(m.source.c_str(), tp, m.type.empty() ? nullptr : m.type.c_str(), flags,
+                     m.data.empty() ? nullptr : m.data.c_str()) < 0) {
     int e = errno;
     die(err_fd, 0, e, "mounting \"%s\" to rootfs at \"%s\": %s",
         m.source.empty() ? m.type.c_str() : m.source.c_str(), m.target.c_str(), std::strerror(e));

@@ -281,6 +281,7 @@ Result<oci::Mount> bind_mount(const BindMount& b) {
   std::vector<std::string> opts = {"rbind"};
   if (b.readonly) opts.push_back("ro");
   opts.push_back(b.propagation);
+  if (b.idmap) opts.push_back("idmap");
   return oci::Mount{d, "bind", b.source, std::move(opts)};
 }
 

@@ -135,6 +135,9 @@ struct BindMount {
   std::string destination;  // absolute path in the container
   bool readonly = false;
   std::string propagation = "rprivate";
+  // Seen through the container's user namespace (an "idmap" mount option): files owned by 0 on
+  // the host are owned by the container's root. Only with --userns.
+  bool idmap = false;
 };
 
 struct RunOptions {

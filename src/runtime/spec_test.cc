@@ -414,6 +414,16 @@ TEST(SpecTest, UserMountsOverrideDefaults) {
   EXPECT_THAT(dests, ElementsAre("/proc", "/sys", "/sys/fs/cgroup", "/dev", "/dev/shm"));
 }
 
+TEST(SpecTest, IdmappedBindCarriesTheOption) {
+  RunOptions o = busybox();
+  o.binds = {{"/srv/a", "/a", true, "rprivate", true}, {"/srv/b", "/b", false}};
+  auto spec = build_ok(o);
+  std::map<std::string, std::vector<std::string>> opts;
+  for (const auto& m : spec.mounts) opts[m.destination] = m.options;
+  EXPECT_THAT(opts["/a"], ElementsAre("rbind", "ro", "rprivate", "idmap"));
+  EXPECT_THAT(opts["/b"], ElementsAre("rbind", "rprivate"));
+}
+
 TEST(SpecTest, MountErrors) {
   RunOptions o = busybox();
   o.tmpfs = {"run"};

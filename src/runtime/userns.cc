@@ -85,14 +85,17 @@ Result<UniqueFd> make_user_namespace(const std::vector<oci::IdMapping>& uids,
   return ns;
 }
 
-Result<UniqueFd> idmapped_clone(const std::string& path, int userns_fd) {
-  UniqueFd fd(static_cast<int>(::syscall(SYS_open_tree, AT_FDCWD, path.c_str(),
-                                         OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC)));
+Result<UniqueFd> idmapped_clone(const std::string& path, int userns_fd, bool recursive,
+                                bool idmap_all) {
+  // open_tree keeps the submounts with AT_RECURSIVE; mount_setattr reaches them only with it.
+  unsigned flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (recursive ? AT_RECURSIVE : 0);
+  UniqueFd fd(static_cast<int>(::syscall(SYS_open_tree, AT_FDCWD, path.c_str(), flags)));
   if (!fd) return sys_error("cloning the mount of " + path);
   struct mount_attr attr {};
   attr.attr_set = MOUNT_ATTR_IDMAP;
   attr.userns_fd = static_cast<uint64_t>(userns_fd);
-  if (::syscall(SYS_mount_setattr, fd.get(), "", AT_EMPTY_PATH, &attr, sizeof attr) < 0)
+  unsigned at = AT_EMPTY_PATH | (recursive && idmap_all ? AT_RECURSIVE : 0);
+  if (::syscall(SYS_mount_setattr, fd.get(), "", at, &attr, sizeof attr) < 0)
     return sys_error("idmapping " + path + " (the file system must support idmapped mounts)");
   return fd;
 }

@@ -26,7 +26,10 @@ Result<UniqueFd> make_user_namespace(const std::vector<oci::IdMapping>& uids,
                                      const std::vector<oci::IdMapping>& gids);
 
 // A detached copy of the mount at `path` whose ownership reads through `userns`'s mappings.
-Result<UniqueFd> idmapped_clone(const std::string& path, int userns_fd);
+// `recursive` clones the mounts below `path` too; `idmap_all` idmaps them as well (else only the
+// top one is: the kernel refuses to idmap a tree whose file systems do not all support it).
+Result<UniqueFd> idmapped_clone(const std::string& path, int userns_fd, bool recursive = false,
+                                bool idmap_all = false);
 
 // The overlay options ("lowerdir=a:b,upperdir=u,workdir=w") rewritten so that each lower
 // directory and the directory holding upper and work are idmapped clones; the clones are

@@ -169,3 +169,26 @@ PY
     ! ls -d /sys/fs/cgroup/*/berth/"$id" 2>/dev/null
   done
 }
+
+@test "rm -f kills a container whatever state its record reads, and a stuck monitor too" {
+  berth import "$BUSYBOX_TAR" crashbox:2 >/dev/null
+  id=$(berth run -d --network none crashbox:2 sleep 1000)
+  pid=$(berth inspect --format '{{.State.Pid}}' "$id")
+  monitor=$(cat "$BERTH_TEST_ROOT/containers/$id/monitor.pid")
+  kill -0 "$pid"
+  # The record read in a transient state (a start or an exit being recorded), and a monitor
+  # that does not answer: rm -f must still leave nothing running.
+  python3 -c 'import sqlite3, sys; db = sqlite3.connect(sys.argv[1]); db.execute("UPDATE containers SET state = ? WHERE id = ?", ("exited", sys.argv[2])); db.commit()' \
+    "$BERTH_TEST_ROOT/berth.db" "$id"
+  kill -STOP "$monitor"
+  run berth ps -a --filter "id=$id" --format '{{.State}}'
+  [ "$output" = exited ]
+  run berth rm -f "$id"
+  expect_status 0
+  for i in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  ! kill -0 "$pid" 2>/dev/null
+  ! kill -0 "$monitor" 2>/dev/null
+  ! ls -d /sys/fs/cgroup/*/berth/"$id" 2>/dev/null
+  run berth ps -aq
+  [ -z "$output" ]
+}

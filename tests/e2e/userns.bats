@@ -88,3 +88,31 @@ host_uid() { awk '/^Uid:/ {print $2}' "/proc/$1/status"; }
   expect_status 0
   [ "$output" = 2000 ]
 }
+
+@test "--userns=auto: /etc files and volumes read as root's; a bind only with its idmap option" {
+  host="$BERTH_TEST_ROOT/ubind"
+  mkdir -p "$host" && echo data > "$host/f"
+  run berth run --rm --network none --userns=auto -v uvol:/data -v "$host:/plain" \
+    -v "$host:/mapped:idmap" busybox sh -c \
+    'stat -c "%n %u:%g" /etc/hosts /etc/hostname /etc/resolv.conf /data /plain/f /mapped/f
+     echo x >> /etc/hosts && echo hosts-writable
+     echo v > /data/v && echo volume-writable
+     echo m > /mapped/m && echo bind-writable'
+  expect_status 0
+  [ "${lines[0]}" = "/etc/hosts 0:0" ]
+  [ "${lines[1]}" = "/etc/hostname 0:0" ]
+  [ "${lines[2]}" = "/etc/resolv.conf 0:0" ]
+  [ "${lines[3]}" = "/data 0:0" ]
+  # A host bind without idmap: host root's files read as nobody's, as Docker's userns-remap.
+  [ "${lines[4]}" = "/plain/f 65534:65534" ]
+  [ "${lines[5]}" = "/mapped/f 0:0" ]
+  [ "${lines[6]}" = hosts-writable ] && [ "${lines[7]}" = volume-writable ] && [ "${lines[8]}" = bind-writable ]
+  # Stored as 0 on the host, so a container without --userns reads them the same.
+  [ "$(stat -c %u "$host/m")" = 0 ]
+  run berth run --rm --network none -v uvol:/data busybox stat -c %u /data/v
+  [ "$output" = 0 ]
+  # Without --userns the option changes nothing.
+  run berth run --rm --network none -v "$host:/mapped:idmap" busybox stat -c %u /mapped/f
+  [ "$output" = 0 ]
+  berth volume rm uvol >/dev/null
+}

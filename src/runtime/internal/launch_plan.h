@@ -28,6 +28,11 @@ struct MountOp {
   bool bind = false;
   bool target_is_file = false;
   bool cgroup_tree = false;  // a "cgroup" mount: tmpfs + one mount per v1 hierarchy
+  // "idmap"/"ridmap" binds: the parent clones the source as an idmapped detached mount
+  // (runtime/userns.h); the child moves it into place instead of mounting `source`.
+  bool idmap = false;
+  bool idmap_recursive = false;
+  int tree_fd = -1;
 };
 
 struct CgroupHierarchy {
