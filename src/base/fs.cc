@@ -74,6 +74,24 @@ Status atomic_write_file(const std::string& path, std::string_view data, unsigne
   return fsync_dir(dir);
 }
 
+Status write_file_unsynced(const std::string& path, std::string_view data, unsigned mode) {
+  BERTH_ASSIGN_OR_RETURN(UniqueFd fd, open_file(path, O_WRONLY | O_CREAT | O_TRUNC, mode));
+  return write_all(fd.get(), data);
+}
+
+Status sync_files(const std::string& dir, std::initializer_list<std::string_view> names) {
+  for (std::string_view name : names) {
+    std::string path = path_join(dir, name);
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+    if (!fd) {
+      if (errno == ENOENT) continue;
+      return sys_error("open " + path);
+    }
+    if (::fsync(fd.get()) < 0) return sys_error("fsync " + path);
+  }
+  return fsync_dir(dir);
+}
+
 Status mkdir_all(const std::string& path, unsigned mode) {
   if (path.empty()) return {};
   struct stat st;

@@ -2,6 +2,7 @@
 // in the same directory, is fsynced, then renamed over the target, and the directory is fsynced.
 #pragma once
 
+#include <initializer_list>
 #include <string>
 #include <string_view>
 
@@ -15,6 +16,11 @@ Result<UniqueFd> open_file(const std::string& path, int flags, unsigned mode = 0
 Result<std::string> read_file(const std::string& path);
 // Atomically replaces `path` with `data` (temp + fsync + rename + fsync dir).
 Status atomic_write_file(const std::string& path, std::string_view data, unsigned mode = 0644);
+// Creates or truncates `path` with `data`, without fsync: only for a new directory that nothing
+// reads before the caller has made it durable with sync_files (a bundle before its record).
+Status write_file_unsynced(const std::string& path, std::string_view data, unsigned mode = 0644);
+// fsyncs each of `names` that exists in `dir`, then `dir` once.
+Status sync_files(const std::string& dir, std::initializer_list<std::string_view> names);
 // Writes all of `data` to `fd`, retrying on EINTR and short writes.
 Status write_all(int fd, std::string_view data);
 Status fsync_dir(const std::string& dir);

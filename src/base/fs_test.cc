@@ -21,6 +21,19 @@ TEST(Fs, AtomicWriteReplacesAndLeavesNoTemp) {
   EXPECT_EQ(*usage, 3u);  // only "file": no temp file left behind
 }
 
+TEST(Fs, UnsyncedWritesThenOneSync) {
+  auto dir = TempDir::create("/tmp", "berth-fs-test-");
+  ASSERT_TRUE(dir.ok());
+  std::string f = path_join(dir->path(), "hosts");
+  ASSERT_TRUE(write_file_unsynced(f, "a longer first text").ok());
+  ASSERT_TRUE(write_file_unsynced(f, "short", 0600).ok());
+  EXPECT_EQ(*read_file(f), "short");  // truncated, not overwritten in place
+  // A name that does not exist is skipped; a path that is not a directory is an error.
+  EXPECT_TRUE(sync_files(dir->path(), {"hosts", "absent"}).ok());
+  EXPECT_FALSE(sync_files(f, {}).ok());
+  EXPECT_FALSE(write_file_unsynced(path_join(dir->path(), "no/such/dir"), "x").ok());
+}
+
 TEST(Fs, MkdirAllAndRemoveAll) {
   auto dir = TempDir::create("/tmp", "berth-fs-test-");
   ASSERT_TRUE(dir.ok());

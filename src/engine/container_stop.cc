@@ -72,8 +72,11 @@ Status Engine::remove_container(std::string_view name_or_id, bool force, bool re
 
 Status Engine::end_for_removal(const ContainerRecord& c) {
   std::string dir = container_dir(c.id);
-  // The marker first: its monitor must not start it again, nor write into its directory.
-  if (path_exists(dir)) (void)atomic_write_file(stopped_marker(c.id), "");
+  pid_t monitor = monitor_pid(c, dir);
+  // The marker first: its monitor must not start it again, nor write into its directory. (An
+  // exited container without a monitor, as `run --rm`'s, has nobody to tell.)
+  if (monitor > 0 || c.state != "exited")
+    if (path_exists(dir)) (void)atomic_write_file(stopped_marker(c.id), "");
   if (container_alive(c)) ::kill(c.pid, SIGKILL);  // never kill(0): our own process group
   thaw_if_paused(c);
   auto layout = runtime::detect_cgroups();
@@ -86,7 +89,6 @@ Status Engine::end_for_removal(const ContainerRecord& c) {
   };
   kill_cgroup();
   // Let the monitor record the end and exit before the directory goes (it polls every 20 ms).
-  pid_t monitor = monitor_pid(c, dir);
   for (int i = 0; i < 150 && monitor > 0 && monitor_pid(c, dir) == monitor; ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   if (monitor > 0 && monitor_pid(c, dir) == monitor) {

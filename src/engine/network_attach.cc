@@ -464,10 +464,11 @@ Result<Json> prepare_container_network(Engine& e, const RunRequest& req, const s
     if (!hosts.empty() && hosts.back() != '\n') hosts += "\n";
     for (const auto& x : extra) hosts += x.ip + "\t" + join(x.names, " ") + "\n";
   }
-  BERTH_TRY(atomic_write_file(path_join(bundle, "hosts"), hosts));
+  // Unsynced: create_container syncs the whole bundle before its record commits.
+  BERTH_TRY(write_file_unsynced(path_join(bundle, "hosts"), hosts));
   auto host_resolv = read_file("/etc/resolv.conf");
   network::DnsOptions dns{req.dns, req.dns_search, req.dns_options};
-  BERTH_TRY(atomic_write_file(path_join(bundle, "resolv.conf"),
+  BERTH_TRY(write_file_unsynced(path_join(bundle, "resolv.conf"),
                               network::container_resolv_conf(host_resolv.ok() ? *host_resolv : "",
                                                              dns, host_net)));
   return net;

@@ -250,6 +250,10 @@ Result<Db> Db::open(const std::string& path, const DbOptions& opts) {
                       SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
   if (rc != SQLITE_OK) return sqlite_error(conn->db, rc, "open database " + path);
   sqlite3_extended_result_codes(conn->db, 1);
+  // Each berth command is a short process: checkpointing the WAL when it closes the database
+  // would cost every command a checkpoint and an fsync of the main file. The WAL stays (it is
+  // as durable), and SQLite checkpoints it when it grows past 1000 pages.
+  sqlite3_db_config(conn->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, nullptr);
   sqlite3_busy_timeout(conn->db, static_cast<int>(opts.busy_timeout.count()));
   Db db(std::move(conn));
 

@@ -5,12 +5,14 @@
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netlink.h>
+#include <dlfcn.h>
 #include <nftables/libnftables.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <cstring>
 #include <memory>
+#include <mutex>
 
 #include "base/strings.h"
 #include "base/unique_fd.h"
@@ -120,13 +122,55 @@ std::string delete_ports_script(const std::string& table, const std::vector<NftP
   return ports_script("delete", table, ports, false);
 }
 
+namespace {
+
+// libnftables and the five libraries it needs (nftnl, mnl, xtables, jansson, gmp) are loaded on
+// the first rule change, not at every berth start: only bridge networks with published ports
+// and network commands use them (the same reason as registry/curl_api.h).
+struct NftApi {
+  nft_ctx* (*ctx_new)(uint32_t flags);
+  void (*ctx_free)(nft_ctx* ctx);
+  int (*buffer_output)(nft_ctx* ctx);
+  int (*buffer_error)(nft_ctx* ctx);
+  const char* (*get_error_buffer)(nft_ctx* ctx);
+  int (*run_cmd_from_buffer)(nft_ctx* ctx, const char* buf);
+};
+
+Result<const NftApi*> nft_api() {
+  static std::once_flag once;
+  static NftApi api;
+  static std::string error;
+  std::call_once(once, [] {
+    void* lib = ::dlopen("libnftables.so.1", RTLD_NOW | RTLD_LOCAL);  // never closed
+    if (!lib) {
+      error = std::string("loading libnftables.so.1: ") + ::dlerror();
+      return;
+    }
+    auto sym = [&](auto& fn, const char* name) {
+      fn = reinterpret_cast<std::remove_reference_t<decltype(fn)>>(::dlsym(lib, name));
+      if (!fn && error.empty()) error = std::string("loading libnftables.so.1: no symbol ") + name;
+    };
+    sym(api.ctx_new, "nft_ctx_new");
+    sym(api.ctx_free, "nft_ctx_free");
+    sym(api.buffer_output, "nft_ctx_buffer_output");
+    sym(api.buffer_error, "nft_ctx_buffer_error");
+    sym(api.get_error_buffer, "nft_ctx_get_error_buffer");
+    sym(api.run_cmd_from_buffer, "nft_run_cmd_from_buffer");
+  });
+  if (!error.empty()) return unavailable(error);
+  return &api;
+}
+
+}  // namespace
+
 Status nft_run(const std::string& script) {
-  std::unique_ptr<nft_ctx, void (*)(nft_ctx*)> ctx(nft_ctx_new(NFT_CTX_DEFAULT), nft_ctx_free);
+  BERTH_ASSIGN_OR_RETURN(const NftApi* nft, nft_api());
+  std::unique_ptr<nft_ctx, void (*)(nft_ctx*)> ctx(nft->ctx_new(NFT_CTX_DEFAULT), nft->ctx_free);
   if (!ctx) return internal_error("nftables: cannot create a context");
-  nft_ctx_buffer_output(ctx.get());
-  nft_ctx_buffer_error(ctx.get());
-  if (nft_run_cmd_from_buffer(ctx.get(), script.c_str()) != 0) {
-    const char* buf = nft_ctx_get_error_buffer(ctx.get());
+  nft->buffer_output(ctx.get());
+  nft->buffer_error(ctx.get());
+  if (nft->run_cmd_from_buffer(ctx.get(), script.c_str()) != 0) {
+    const char* buf = nft->get_error_buffer(ctx.get());
     std::string msg = buf ? buf : "";
     return Error(Code::kFailedPrecondition, "nftables: " + std::string(trim(msg)));
   }

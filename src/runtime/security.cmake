@@ -7,4 +7,4 @@ list(APPEND RUNTIME_SOURCES
 list(APPEND RUNTIME_TESTS
   ${CMAKE_CURRENT_LIST_DIR}/seccomp_test.cc
   ${CMAKE_CURRENT_LIST_DIR}/caps_test.cc)
-list(APPEND RUNTIME_DEPS PkgConfig::SECCOMP nlohmann_json::nlohmann_json)
+list(APPEND RUNTIME_DEPS berth_seccomp nlohmann_json::nlohmann_json)
