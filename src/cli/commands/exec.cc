@@ -1,5 +1,6 @@
 // `exec` / `container exec`: a command in a running container, Docker's flags and exit codes.
 #include "engine/exec.h"
+#include "engine/detach_keys.h"
 
 #include <unistd.h>
 
@@ -36,6 +37,11 @@ void run_exec(Cli& cli, ExecFlags& f, const std::vector<std::string>& rest) {
     cli.err << "the input device is not a TTY\n";
     cli.exit_code = 1;
     return;
+  }
+  if (r.tty && r.interactive && !r.detach) {
+    auto keys = engine::resolve_detach_keys(f.detach_keys);
+    if (!keys.ok()) return cli.fail(keys.error(), 125);
+    r.detach_keys = *keys;
   }
   auto eng = cli.engine();
   if (!eng.ok()) return cli.fail(eng.error(), 125);
