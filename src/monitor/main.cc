@@ -229,7 +229,6 @@ pid_t start_probe(const Args& a) {
   return p;
 }
 
-// Container exited (a zombie, not reaped)?
 // Container exited (a zombie, not reaped)? Then g_exit_code is its code as Docker gives it.
 bool container_exited(pid_t pid) {
   siginfo_t info = {};
