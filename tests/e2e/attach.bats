@@ -237,3 +237,20 @@ B() { echo "$BERTH" --root "$BERTH_TEST_ROOT" --runroot "$BERTH_TEST_ROOT/run"; 
   [[ "$output" == *"$BERTH_TEST_ROOT/config.json"*detachKeys* ]]
   berth rm -f dk2 >/dev/null
 }
+
+@test "more than 4 clients attach at once (the old limit) and all get the output" {
+  berth run -d -i --name many busybox sh -c 'read x; echo "got $x"' >/dev/null
+  local i pids=()
+  for i in 1 2 3 4 5 6; do
+    timeout 15 "$BERTH" --root "$BERTH_TEST_ROOT" --runroot "$BERTH_TEST_ROOT/run" attach --no-stdin many \
+      > "$BERTH_TEST_ROOT/many.$i" &
+    pids+=($!)
+  done
+  sleep 1  # all six connected
+  run -0 timeout 10 bash -c "echo hello | '$BERTH' --root '$BERTH_TEST_ROOT' --runroot '$BERTH_TEST_ROOT/run' attach many"
+  [ "$output" = "got hello" ]
+  for i in 1 2 3 4 5 6; do
+    wait "${pids[$((i - 1))]}"
+    [ "$(cat "$BERTH_TEST_ROOT/many.$i")" = "got hello" ]
+  done
+}
