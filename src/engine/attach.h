@@ -6,13 +6,16 @@
 //   client -> monitor: one mode byte, kAttachStdinOnce ('O': close the container's stdin when
 //     this client's input ends, Docker's StdinOnce, used by `start -ai`) or kAttachKeepStdin
 //     ('K': stdin stays open across attaches, `attach` to a `run -d -i` container); then the
-//     raw bytes for the container's stdin; EOF (shutdown or close) ends the input.
+//     raw bytes for the container's stdin; the client's shutdown(SHUT_WR) ends the input (with
+//     'O', the container's stdin closes), while a client that closes its socket outright has
+//     detached (the detach keys): its input just stops, the container's stdin stays open.
 //     Or kAttachResize ('R') and 4 bytes, rows and columns as big-endian u16: a -t container's
 //     window size (sent on a connection of its own, which the monitor then closes).
 //   monitor -> client: the container's output as it comes, in Docker's stdcopy frames (8-byte
 //     header: stream 1 stdout / 2 stderr, 3 zero bytes, big-endian u32 length; then the bytes).
-//     With -t the pty's output comes as stream 1. The monitor closes the socket when the
-//     container has exited and its output is drained.
+//     With -t the pty's output comes as stream 1. When the container has exited and its
+//     output is drained, the monitor sends a last frame of stream kAttachExitStream (4) whose
+//     4 bytes are the exit code (big-endian; 128+N for signal N), then closes the socket.
 #pragma once
 
 #include <string>
@@ -25,6 +28,7 @@ namespace berth::engine {
 inline constexpr char kAttachStdinOnce = 'O';
 inline constexpr char kAttachKeepStdin = 'K';
 inline constexpr char kAttachResize = 'R';
+inline constexpr unsigned char kAttachExitStream = 4;
 
 std::string attach_socket_path(const std::string& container_dir);
 // Written by `start -a` before it starts an -i container: berth-monitor then leaves the output

@@ -125,7 +125,12 @@ Result<int> exec_in(Engine& engine, const ExecRequest& req) {
   }
   BERTH_ASSIGN_OR_RETURN(auto launched, runtime::exec_in_container(c.pid, spec, p, eo));
   if (req.detach) return 0;  // it runs on; init reaps it once we are gone
-  if (launched.console) proxy_pty(launched.console.get(), req.interactive);
+  if (launched.console && proxy_pty(launched.console.get(), req.interactive, req.detach_keys)) {
+    // Detached (Docker's detach keys): the process runs on with its pty kept open; init
+    // reaps it once we are gone.
+    keep_pty_open(launched.console.get());
+    return 0;
+  }
   int status = 0;
   while (::waitpid(launched.pid, &status, 0) < 0 && errno == EINTR) {
   }

@@ -21,6 +21,7 @@ struct ExecRequest {
   bool tty = false;                  // -t
   bool detach = false;               // -d
   bool privileged = false;           // --privileged: every capability
+  std::string detach_keys;           // -it: the sequence's bytes (detach_keys.h); "" none
 };
 
 // Runs the command and returns its exit status (Docker's: 128 + signal when killed). With

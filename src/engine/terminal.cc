@@ -1,8 +1,10 @@
 #include "engine/terminal.h"
 
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/ioctl.h>
+#include <sys/syscall.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -10,6 +12,7 @@
 
 #include "base/fs.h"
 #include "base/scope_exit.h"
+#include "engine/detach_keys.h"
 
 namespace berth::engine {
 namespace {
@@ -27,7 +30,7 @@ bool write_all_fd(int fd, const char* p, size_t n) { return write_all(fd, {p, n}
 
 }  // namespace
 
-void proxy_pty(int master, bool interactive) {
+bool proxy_pty(int master, bool interactive, const std::string& detach_keys) {
   struct termios saved {};
   bool raw = interactive && ::isatty(STDIN_FILENO) && ::tcgetattr(STDIN_FILENO, &saved) == 0;
   if (raw) {
@@ -44,6 +47,8 @@ void proxy_pty(int master, bool interactive) {
   ::sigaction(SIGWINCH, &sa, nullptr);
   if (::isatty(STDOUT_FILENO)) copy_size(STDOUT_FILENO, master);
   bool stdin_open = interactive;
+  DetachMatcher keys(detach_keys);
+  std::string send;
   char buf[16384];
   while (true) {
     if (g_pty_winch) {
@@ -63,13 +68,39 @@ void proxy_pty(int master, bool interactive) {
       ssize_t r = ::read(STDIN_FILENO, buf, sizeof buf);
       if (r <= 0) {
         stdin_open = false;
-        const char eot = 4;  // end of input, as a terminal user types it
-        write_all_fd(master, &eot, 1);
+        std::string last(keys.held());  // a detach prefix typed last was input after all
+        last.push_back(4);                // end of input, as a terminal user types it
+        write_all_fd(master, last.data(), last.size());
       } else {
-        write_all_fd(master, buf, static_cast<size_t>(r));
+        send.clear();
+        bool detached = keys.feed(buf, static_cast<size_t>(r), send);
+        write_all_fd(master, send.data(), send.size());
+        if (detached) return true;
       }
     }
   }
+  return false;
+}
+
+void keep_pty_open(int master) {
+  pid_t pid = ::fork();
+  if (pid != 0) return;  // the parent (or a failed fork: then the processes get a hang-up)
+  ::setsid();
+  int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+  for (int fd = 0; fd < 3; ++fd) ::dup2(null, fd);
+  // Nothing else of berth's (the store's database and its locks) lives on in this process.
+  if (::dup2(master, 3) < 0) ::_exit(1);
+  master = 3;
+  ::syscall(SYS_close_range, 4U, ~0U, 0U);
+  signal(SIGWINCH, SIG_DFL);
+  char buf[4096];
+  // EIO once every process holding the other side has exited.
+  while (true) {
+    ssize_t r = ::read(master, buf, sizeof buf);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) break;
+  }
+  ::_exit(0);
 }
 
 }  // namespace berth::engine

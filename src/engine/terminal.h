@@ -3,9 +3,17 @@
 // Shared by `run -t` (containers.cc) and `exec -t`.
 #pragma once
 
+#include <string>
+
 namespace berth::engine {
 
-// Returns when the pty closes (every process holding its other side has exited).
-void proxy_pty(int master, bool interactive);
+// Returns when the pty closes (every process holding its other side has exited): false; or,
+// with `detach_keys` (engine/detach_keys.h) not empty and the user typing them: true, with the
+// pty left to the caller.
+bool proxy_pty(int master, bool interactive, const std::string& detach_keys = "");
+
+// After a detach: a small child of its own session keeps the pty's master open and drains it,
+// so the processes on the pty run on (closing the master would hang them up) until they exit.
+void keep_pty_open(int master);
 
 }  // namespace berth::engine

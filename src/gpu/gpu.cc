@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <optional>
 
 #include <spdlog/spdlog.h>
 #include "base/strings.h"
@@ -74,8 +75,35 @@ Result<ContainerEdits> resolve_device_request(const DeviceRequest& r, const GpuH
   }
   auto driver = discover_nvidia(host.driver_root);
   if (!driver.ok()) return no_driver(r, driver.error().message());
-  BERTH_ASSIGN_OR_RETURN(auto gpus, select_gpus(*driver, r));
-  return nvidia_edits(*driver, gpus, driver_capabilities(r, image_env), container_lib_dir);
+  // Whole GPUs by index or UUID; MIG devices (mig.h) by G:N or MIG-..., with their parent GPU.
+  DeviceRequest whole = r;
+  whole.device_ids.clear();
+  std::vector<std::string> mig_ids;
+  for (const auto& id : r.device_ids) (is_mig_id(id) ? mig_ids : whole.device_ids).push_back(id);
+  std::vector<NvidiaGpu> gpus;
+  if (mig_ids.empty() || !whole.device_ids.empty()) {
+    BERTH_ASSIGN_OR_RETURN(gpus, select_gpus(*driver, whole));
+  }
+  std::optional<std::vector<MigDevice>> migs;  // asked of nvidia-smi once, on first need
+  SmiRunner smi = host.nvidia_smi ? host.nvidia_smi : host_nvidia_smi(driver->root);
+  auto list = [&]() -> Result<std::vector<MigDevice>> {
+    if (!migs) {
+      BERTH_ASSIGN_OR_RETURN(auto found, discover_mig(*driver, smi));
+      migs = std::move(found);
+    }
+    return *migs;
+  };
+  std::vector<MigChoice> chosen;
+  for (const auto& id : mig_ids) {
+    BERTH_ASSIGN_OR_RETURN(auto c, select_mig(*driver, id, list));
+    if (std::find(gpus.begin(), gpus.end(), c.parent) == gpus.end()) gpus.push_back(c.parent);
+    chosen.push_back(std::move(c));
+  }
+  auto caps = driver_capabilities(r, image_env);
+  BERTH_ASSIGN_OR_RETURN(auto edits, nvidia_edits(*driver, gpus, caps, container_lib_dir));
+  BERTH_ASSIGN_OR_RETURN(auto mig, mig_edits(*driver, chosen, caps));
+  edits.merge(mig);
+  return edits;
 }
 
 Result<ContainerEdits> resolve_cdi_devices(const std::vector<std::string>& names,

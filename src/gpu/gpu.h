@@ -12,6 +12,7 @@
 #include "base/error.h"
 #include "gpu/cdi.h"
 #include "gpu/edits.h"
+#include "gpu/mig.h"
 #include "gpu/request.h"
 
 namespace berth::gpu {
@@ -19,6 +20,7 @@ namespace berth::gpu {
 struct GpuHost {
   std::string driver_root = "/";                            // BERTH_NVIDIA_DRIVER_ROOT
   std::vector<std::string> cdi_dirs = default_cdi_dirs();   // BERTH_CDI_SPEC_DIRS (colon list)
+  SmiRunner nvidia_smi;  // lists MIG devices (mig.h); unset: host_nvidia_smi(driver_root)
   // Reads the two variables above (for a driver in another tree, or spec dirs elsewhere).
   static GpuHost from_env();
 };

@@ -343,5 +343,163 @@ TEST(Resolve, PrefersCdiThenDiscoveryAndNamesTheDriver) {
   EXPECT_EQ(none.error().message().rfind("could not select device driver \"\" with capabilities: [[gpu]]: no NVIDIA GPU found", 0), 0u);
 }
 
+// nvidia-smi as it prints a GPU 0 partitioned into three MIG devices (GI 1 / CI 0, GI 2 / CI 0,
+// GI 2 / CI 1) and a GPU 1 without MIG.
+constexpr const char* kSmiList =
+    "GPU 0: NVIDIA H200 (UUID: GPU-aaaa-1111)\n"
+    "  MIG 3g.71gb     Device  0: (UUID: MIG-11111111-aaaa-5000-8000-000000000000)\n"
+    "  MIG 1c.3g.71gb  Device  1: (UUID: MIG-22222222-bbbb-5000-8000-000000000000)\n"
+    "  MIG 1c.3g.71gb  Device  2: (UUID: MIG-33333333-cccc-5000-8000-000000000000)\n"
+    "GPU 1: NVIDIA H200 (UUID: GPU-bbbb-2222)\n";
+constexpr const char* kSmiTable =
+    "+-----------------------------------------------------------------------------------------+\n"
+    "| MIG devices:                                                                            |\n"
+    "+------------------+----------------------------------+-----------+-----------------------+\n"
+    "| GPU  GI  CI  MIG |                     Memory-Usage |        Vol|        Shared         |\n"
+    "|      ID  ID  Dev |                       BAR1-Usage | SM     Unc| CE ENC  DEC  OFA  JPG |\n"
+    "|==================+==================================+===========+=======================|\n"
+    "|  0    1   0   0  |              44MiB / 71424MiB    | 60      0 |  3   0    3    0    3 |\n"
+    "|                  |               0MiB / 65535MiB    |           |                       |\n"
+    "+------------------+----------------------------------+-----------+-----------------------+\n"
+    "|  0    2   0   1  |              22MiB / 71424MiB    | 30      0 |  3   0    3    0    3 |\n"
+    "|  0    2   1   2  |              22MiB / 71424MiB    | 30      0 |  3   0    3    0    3 |\n"
+    "+------------------+----------------------------------+-----------+-----------------------+\n"
+    "| Processes:                                                                              |\n"
+    "|  0    9   9   9  |  not a MIG row                                                      |\n";
+
+// The fake driver of FakeDriver plus GPU 0's MIG capabilities (GPU minor 0) and their nodes.
+struct FakeMig : FakeDriver {
+  std::vector<std::vector<std::string>> calls;
+  FakeMig() {
+    const std::string caps = "proc/driver/nvidia/capabilities/";
+    t.write(caps + "gpu0/mig/gi1/access", "DeviceFileMinor: 12\nDeviceFileMode: 292\n");
+    t.write(caps + "gpu0/mig/gi1/ci0/access", "DeviceFileMinor: 13\nDeviceFileMode: 292\n");
+    t.write(caps + "gpu0/mig/gi2/access", "DeviceFileMinor: 21\n");
+    t.write(caps + "gpu0/mig/gi2/ci0/access", "DeviceFileMinor: 22\n");
+    t.write(caps + "gpu0/mig/gi2/ci1/access", "DeviceFileMinor: 23\n");
+    t.write(caps + "mig/config", "DeviceFileMinor: 1\n");
+    t.write(caps + "mig/monitor", "DeviceFileMinor: 2\n");
+    for (int n : {1, 2, 12, 13, 21, 22, 23}) t.write("dev/nvidia-caps/nvidia-cap" + std::to_string(n), "");
+  }
+  SmiRunner smi(std::string list = kSmiList, std::string table = kSmiTable) {
+    return [this, list, table](const std::vector<std::string>& args) -> Result<std::string> {
+      calls.push_back(args);
+      return args.empty() ? table : list;
+    };
+  }
+};
+
+TEST(Mig, ParsesNvidiaSmiListAndTable) {
+  auto migs = parse_smi_list(kSmiList);
+  ASSERT_EQ(migs.size(), 3u);
+  EXPECT_EQ(migs[1].gpu_index, 0);
+  EXPECT_EQ(migs[1].index, 1);
+  EXPECT_EQ(migs[1].profile, "1c.3g.71gb");
+  EXPECT_EQ(migs[1].uuid, "MIG-22222222-bbbb-5000-8000-000000000000");
+  EXPECT_EQ(migs[1].gi, -1);
+  parse_smi_mig_table(kSmiTable, migs);
+  EXPECT_EQ(std::make_pair(migs[0].gi, migs[0].ci), std::make_pair(1, 0));
+  EXPECT_EQ(std::make_pair(migs[2].gi, migs[2].ci), std::make_pair(2, 1));
+  // R450's form names the GPU, GI and CI in the UUID itself.
+  auto old = parse_smi_list("GPU 1: A100 (UUID: GPU-bbbb-2222)\n"
+                            "  MIG 3g.20gb Device 0: (UUID: MIG-GPU-bbbb-2222/1/0)\n");
+  ASSERT_EQ(old.size(), 1u);
+  EXPECT_EQ(old[0].gpu_index, 1);
+  EXPECT_EQ(old[0].uuid, "MIG-GPU-bbbb-2222/1/0");
+  EXPECT_EQ(std::make_pair(old[0].gi, old[0].ci), std::make_pair(1, 0));
+  EXPECT_TRUE(parse_smi_list("No devices were found\n").empty());
+}
+
+TEST(Mig, DiscoversWithTheTableOrFallsBackToTheDriversInstances) {
+  FakeMig f;
+  auto d = *discover_nvidia(f.root());
+  auto migs = discover_mig(d, f.smi());
+  ASSERT_TRUE(migs.ok()) << migs.error().message();
+  EXPECT_EQ((*migs)[1].gi, 2);
+  EXPECT_EQ(f.calls, (std::vector<std::vector<std::string>>{{"-L"}, {}}));
+  // No table (nvidia-smi failed): the three (gi, ci) pairs of /proc match the three devices.
+  auto no_table = discover_mig(d, [](const std::vector<std::string>& a) -> Result<std::string> {
+    if (a.empty()) return failed_precondition("nvidia-smi failed");
+    return std::string(kSmiList);
+  });
+  ASSERT_TRUE(no_table.ok());
+  EXPECT_EQ(std::make_pair((*no_table)[2].gi, (*no_table)[2].ci), std::make_pair(2, 1));
+  auto broken = discover_mig(d, [](const std::vector<std::string>&) -> Result<std::string> {
+    return not_found("no nvidia-smi");
+  });
+  EXPECT_FALSE(broken.ok());
+}
+
+std::vector<std::string> node_paths(const ContainerEdits& e) {
+  std::vector<std::string> out;
+  for (const auto& n : e.device_nodes) out.push_back(n.path);
+  return out;
+}
+
+TEST(Mig, GpuIndexUuidAndOldFormGiveTheParentAndTheCapNodes) {
+  FakeMig f;
+  GpuHost host;
+  host.driver_root = f.root();
+  host.cdi_dirs = {};
+  host.nvidia_smi = f.smi();
+  auto e = resolve_device_request(*parse_gpus("\"device=0:1\""), host, {}, "/usr/lib64");
+  ASSERT_TRUE(e.ok()) << e.error().message();
+  EXPECT_EQ(node_paths(*e), (std::vector<std::string>{"/dev/nvidiactl", "/dev/nvidia-uvm", "/dev/nvidia0",
+                                                      "/dev/nvidia-caps/nvidia-cap21",
+                                                      "/dev/nvidia-caps/nvidia-cap22"}));
+  EXPECT_EQ(e->device_nodes.back().host_path, f.root() + "/dev/nvidia-caps/nvidia-cap22");
+  // By UUID prefix, together with the whole GPU 1: the parent once, both GPUs' nodes.
+  auto two = resolve_device_request(*parse_gpus("\"device=MIG-33333333,1\""), host, {}, "/usr/lib64");
+  ASSERT_TRUE(two.ok()) << two.error().message();
+  EXPECT_EQ(node_paths(*two), (std::vector<std::string>{"/dev/nvidiactl", "/dev/nvidia-uvm", "/dev/nvidia1",
+                                                        "/dev/nvidia0", "/dev/nvidia-caps/nvidia-cap21",
+                                                        "/dev/nvidia-caps/nvidia-cap23"}));
+  // The old form needs no nvidia-smi: the driver's files say whether the instance exists.
+  f.calls.clear();
+  auto old = resolve_device_request(*parse_gpus("device=MIG-GPU-aaaa-1111/1/0"), host, {}, "/usr/lib64");
+  ASSERT_TRUE(old.ok()) << old.error().message();
+  EXPECT_EQ(node_paths(*old).back(), "/dev/nvidia-caps/nvidia-cap13");
+  EXPECT_TRUE(f.calls.empty());
+  // mig-monitor, asked by capability or by the image's variable, adds the monitor's node.
+  auto mon = resolve_device_request(*parse_gpus("\"device=0:0\",\"capabilities=utility,mig-monitor\""),
+                                    host, {}, "/usr/lib64");
+  ASSERT_TRUE(mon.ok()) << mon.error().message();
+  EXPECT_EQ(node_paths(*mon).back(), "/dev/nvidia-caps/nvidia-cap2");
+  auto cfg = resolve_device_request(*parse_gpus("\"device=0:0\""), host,
+                                    {"NVIDIA_MIG_CONFIG_DEVICES=all"}, "/usr/lib64");
+  ASSERT_TRUE(cfg.ok()) << cfg.error().message();
+  EXPECT_EQ(node_paths(*cfg).back(), "/dev/nvidia-caps/nvidia-cap1");
+  EXPECT_EQ(driver_capabilities(*parse_gpus("\"capabilities=mig-config\""), {}),
+            (std::set<std::string>{"compute", "utility", "mig-config"}));
+}
+
+TEST(Mig, ErrorsNameTheValueAndWhatExists) {
+  FakeMig f;
+  GpuHost host;
+  host.driver_root = f.root();
+  host.cdi_dirs = {};
+  host.nvidia_smi = f.smi();
+  auto err = [&](const std::string& gpus) {
+    auto r = resolve_device_request(*parse_gpus(gpus), host, {}, "/usr/lib64");
+    EXPECT_FALSE(r.ok()) << gpus;
+    return r.ok() ? std::string() : r.error().message();
+  };
+  EXPECT_EQ(err("\"device=0:7\""), "unknown MIG device: 0:7 (GPU 0 has MIG devices 0:0, 0:1, 0:2)");
+  EXPECT_EQ(err("\"device=1:0\""), "unknown MIG device: 1:0 (GPU 1 has no MIG device; is MIG mode enabled?)");
+  EXPECT_EQ(err("\"device=5:0\""), "unknown MIG device: 5:0 (there is no GPU 5)");
+  EXPECT_EQ(err("device=MIG-99999999").rfind("unknown MIG device: MIG-99999999 (the GPUs have MIG devices 0:0", 0), 0u);
+  EXPECT_NE(err("device=MIG-").find("matches more than one"), std::string::npos);
+  EXPECT_EQ(err("device=MIG-GPU-aaaa-1111/1/5"),
+            "unknown MIG device: MIG-GPU-aaaa-1111/1/5 (GPU GPU-aaaa-1111 has no compute instance 5 in GPU instance 1)");
+  EXPECT_EQ(err("device=MIG-GPU-cccc/1/0"), "unknown MIG device: MIG-GPU-cccc/1/0 (no GPU GPU-cccc)");
+  EXPECT_NE(err("\"device=0:x\"").find("unknown device: 0:x"), std::string::npos);
+  auto code = resolve_device_request(*parse_gpus("\"device=0:7\""), host, {}, "/usr/lib64");
+  EXPECT_EQ(code.error().code(), Code::kNotFound);
+  // A node the driver lists but /dev lacks: named, with the way to create it.
+  ASSERT_EQ(::unlink(path_join(f.root(), "dev/nvidia-caps/nvidia-cap23").c_str()), 0);
+  EXPECT_NE(err("\"device=0:2\"").find("nvidia-caps/nvidia-cap23"), std::string::npos);
+  EXPECT_EQ(err("\"device=0:2\"").rfind("MIG device 0:2: NVIDIA capability device", 0), 0u);
+}
+
 }  // namespace
 }  // namespace berth::gpu

@@ -196,20 +196,31 @@ Result<std::vector<NvidiaGpu>> select_gpus(const NvidiaDriver& driver, const Dev
 
 std::set<std::string> driver_capabilities(const DeviceRequest& r,
                                           const std::vector<std::string>& image_env) {
-  std::set<std::string> caps;
+  std::set<std::string> caps, mig;
+  // MIG's admin capabilities (mig.h) come on top of the driver's, never instead of them.
+  auto take = [&](std::string c) {
+    if (c == "mig-config" || c == "mig-monitor") mig.insert(std::move(c));
+    else caps.insert(std::move(c));
+  };
   for (const auto& set : r.capabilities)
     for (const auto& c : set)
-      if (c != "gpu" && c != "nvidia") caps.insert(c);
+      if (c != "gpu" && c != "nvidia") take(c);
+  for (const auto& e : image_env) {
+    auto kv = split_once(e, '=');
+    if (kv.first == "NVIDIA_MIG_CONFIG_DEVICES" && kv.second == "all") mig.insert("mig-config");
+    if (kv.first == "NVIDIA_MIG_MONITOR_DEVICES" && kv.second == "all") mig.insert("mig-monitor");
+  }
   if (caps.empty()) {
     for (const auto& e : image_env) {
       auto kv = split_once(e, '=');
       if (kv.first != "NVIDIA_DRIVER_CAPABILITIES") continue;
       for (const auto& c : split(kv.second, ','))
-        if (!trim(c).empty()) caps.insert(std::string(trim(c)));
+        if (!trim(c).empty()) take(std::string(trim(c)));
     }
   }
   if (caps.empty()) caps = {"compute", "utility"};
   if (caps.count("all")) caps = {"compute", "utility", "video", "graphics", "display"};
+  caps.insert(mig.begin(), mig.end());
   return caps;
 }
 

@@ -41,7 +41,8 @@ Result<std::vector<NvidiaGpu>> select_gpus(const NvidiaDriver& driver, const Dev
 
 // Driver capabilities: the request's (besides "gpu" and "nvidia"), else the image's
 // NVIDIA_DRIVER_CAPABILITIES, else {compute, utility} as NVIDIA's toolkit defaults; "all" means
-// compute, utility, video, graphics and display.
+// compute, utility, video, graphics and display. Plus MIG's "mig-config" / "mig-monitor" when
+// asked (as capabilities, or NVIDIA_MIG_CONFIG_DEVICES / NVIDIA_MIG_MONITOR_DEVICES=all).
 std::set<std::string> driver_capabilities(const DeviceRequest& r,
                                           const std::vector<std::string>& image_env);
 

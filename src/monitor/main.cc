@@ -15,6 +15,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
 #include <sys/ioctl.h>
@@ -47,17 +48,23 @@ constexpr int kDrainMs = 2000;
 LineBuffer g_out, g_err;  // static: their pages are touched only as far as output reaches
 LogFile g_log;
 
-// attach.sock's clients (engine/attach.h): a few at once, as `docker attach` allows several.
-constexpr int kMaxClients = 4;
+// attach.sock's clients (engine/attach.h): as many as connect, as `docker attach` allows; the
+// table grows on demand (a monitor nobody attaches to never allocates it).
 // A client that does not take its output for this long is dropped rather than stall the
 // container (whose output pipe would fill) or the log.
 constexpr int kClientSendTimeoutS = 2;
+// engine/attach.h's kAttachExitStream: the last frame a client gets, the exit code (u32 BE).
+constexpr unsigned char kExitFrame = 4;
 struct Client {
   int fd = -1;
   char mode = 0;  // 'O' (close stdin when this client's input ends) or 'K'; 0 until read
   bool input_done = false;
 };
-Client g_clients[kMaxClients];
+Client* g_clients = nullptr;
+int g_nclients = 0;       // slots in g_clients (free ones have fd -1)
+struct pollfd* g_fds = nullptr;  // poll's array: the fixed fds, then one per client slot
+constexpr int kFixedFds = 7;  // up to 3 streams, signalfd, timer, listener, stdin
+int g_exit_code = -1;     // the container's, as Docker reports it, once it has exited
 int g_stdin = -1;         // the container's stdin: the pipe's write end, or the pty master
 int g_console = -1;       // -t: the pty master, whose window size 'R' clients set
 bool g_stdin_pty = false;
@@ -72,7 +79,8 @@ void send_clients(unsigned char stream, const char* p, size_t n) {
   unsigned char hdr[8] = {stream, 0, 0, 0, static_cast<unsigned char>(n >> 24),
                           static_cast<unsigned char>(n >> 16), static_cast<unsigned char>(n >> 8),
                           static_cast<unsigned char>(n)};
-  for (Client& c : g_clients) {
+  for (int i = 0; i < g_nclients; ++i) {
+    Client& c = g_clients[i];
     if (c.fd < 0 || c.mode == 'R') continue;
     struct iovec iov[2] = {{hdr, 8}, {const_cast<char*>(p), n}};
     size_t left = 8 + n;
@@ -98,18 +106,36 @@ void send_clients(unsigned char stream, const char* p, size_t n) {
   }
 }
 
+// A free slot, doubling the table when every slot is taken; nullptr when memory is short.
+Client* free_slot() {
+  for (int i = 0; i < g_nclients; ++i)
+    if (g_clients[i].fd < 0) return &g_clients[i];
+  int n = g_nclients ? 2 * g_nclients : 4;
+  auto* clients = static_cast<Client*>(realloc(g_clients, sizeof(Client) * static_cast<size_t>(n)));
+  if (!clients) return nullptr;
+  g_clients = clients;
+  auto* fds = static_cast<struct pollfd*>(
+      realloc(g_fds, sizeof(struct pollfd) * static_cast<size_t>(kFixedFds + n)));
+  if (!fds) return nullptr;  // g_clients is bigger, g_nclients not yet: still consistent
+  g_fds = fds;
+  for (int i = g_nclients; i < n; ++i) g_clients[i] = Client{};
+  Client* c = &g_clients[g_nclients];
+  g_nclients = n;
+  return c;
+}
+
 bool accept_client(int lfd) {
   int fd = accept4(lfd, nullptr, nullptr, SOCK_CLOEXEC);
   if (fd < 0) return false;
-  for (Client& c : g_clients) {
-    if (c.fd >= 0) continue;
-    struct timeval tv = {kClientSendTimeoutS, 0};
-    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-    c.fd = fd;
-    return true;
+  Client* c = free_slot();
+  if (!c) {
+    close(fd);
+    return false;
   }
-  close(fd);  // full
-  return false;
+  struct timeval tv = {kClientSendTimeoutS, 0};
+  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  c->fd = fd;
+  return true;
 }
 
 void close_stdin() {
@@ -123,8 +149,9 @@ void close_stdin() {
   g_stdin = -1;
 }
 
-// The client has input (or its end) to read, and the container's stdin has room.
-void client_input(Client& c) {
+// The client has input (or its end) to read, and the container's stdin has room. `hup`: the
+// client has closed its socket, not just ended its input with shutdown(SHUT_WR).
+void client_input(Client& c, bool hup) {
   if (c.mode == 0) {
     char m = 0;
     ssize_t r = read(c.fd, &m, 1);
@@ -153,7 +180,9 @@ void client_input(Client& c) {
   if (r < 0 && (errno == EINTR || errno == EAGAIN)) return;
   if (r <= 0) {
     c.input_done = true;
-    if (c.mode == 'O') close_stdin();  // Docker's StdinOnce (start -ai)
+    // Docker's StdinOnce (start -ai, run -it): the client's input ended (it shut its side
+    // down). A client that closed outright typed the detach keys and left: stdin stays open.
+    if (c.mode == 'O' && !hup) close_stdin();
     return;
   }
   if (g_stdin < 0) return;  // closed by an earlier StdinOnce client: the bytes go nowhere
@@ -200,12 +229,14 @@ pid_t start_probe(const Args& a) {
   return p;
 }
 
-// Container exited (a zombie, not reaped)?
+// Container exited (a zombie, not reaped)? Then g_exit_code is its code as Docker gives it.
 bool container_exited(pid_t pid) {
   siginfo_t info = {};
   if (waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG | WNOWAIT) < 0)
     return errno == ECHILD;  // not ours any more: nothing left to wait for
-  return info.si_pid == pid;
+  if (info.si_pid != pid) return false;
+  g_exit_code = info.si_code == CLD_EXITED ? info.si_status : 128 + info.si_status;
+  return true;
 }
 
 struct Stream {
@@ -242,7 +273,15 @@ void say(const char* a, const char* b = "") {
     emit_lines(g_out, g_log, true);
     emit_lines(g_err, g_log, true);
   }
-  // Attached clients see their socket close with this exec (their fds are close-on-exec).
+  // Attached clients get the exit code (a `run -it --rm` client finds no record to read it
+  // from), then see their socket close with this exec (their fds are close-on-exec).
+  if (g_exit_code >= 0) {
+    unsigned char code[4] = {static_cast<unsigned char>(g_exit_code >> 24),
+                             static_cast<unsigned char>(g_exit_code >> 16),
+                             static_cast<unsigned char>(g_exit_code >> 8),
+                             static_cast<unsigned char>(g_exit_code)};
+    send_clients(kExitFrame, reinterpret_cast<const char*>(code), sizeof code);
+  }
   if (a.attach_path) unlink(a.attach_path);
   unblock_signals();
   const char* argv[] = {a.berth, "--root", a.root, "--runroot", a.runroot, "monitor-finish",
@@ -338,7 +377,8 @@ int run(const Args& a) {
       struct pollfd p = {g_stdin, POLLOUT, 0};
       stdin_room = poll(&p, 1, 0) == 1 && (p.revents & POLLOUT);
     }
-    struct pollfd fds[6 + kMaxClients];
+    struct pollfd fixed[kFixedFds];
+    struct pollfd* fds = g_fds ? g_fds : fixed;  // the clients' slots follow the fixed ones
     int n = 0;
     for (int i = 0; i < nstreams; ++i) fds[n++] = {holding ? -1 : streams[i].fd, POLLIN, 0};
     fds[n++] = {sfd, POLLIN, 0};
@@ -348,7 +388,8 @@ int run(const Args& a) {
     if (listen_at >= 0) fds[n++] = {a.attach_fd, POLLIN, 0};
     if (g_stdin >= 0 && !stdin_room) fds[n++] = {g_stdin, POLLOUT, 0};  // wakes when it has
     int clients_at = n;
-    for (Client& c : g_clients) {
+    for (int i = 0; i < g_nclients; ++i) {
+      const Client& c = g_clients[i];
       short ev = c.fd >= 0 && !c.input_done && stdin_room ? POLLIN : 0;
       fds[n++] = {c.fd, ev, 0};  // fd -1: ignored; events 0: still reports a hang-up
     }
@@ -367,15 +408,13 @@ int run(const Args& a) {
       while (read(sfd, &si, sizeof si) == sizeof si) {
       }
     }
-    for (int i = 0; i < kMaxClients; ++i) {
+    for (int i = 0; i < g_nclients; ++i) {
       Client& c = g_clients[i];
       short rev = fds[clients_at + i].revents;
       if (c.fd < 0 || !rev) continue;
-      if (!c.input_done && (rev & (POLLIN | POLLHUP | POLLERR))) client_input(c);
+      if (!c.input_done && (rev & (POLLIN | POLLHUP | POLLERR))) client_input(c, rev & POLLHUP);
       if (c.fd >= 0 && c.input_done && (rev & (POLLHUP | POLLERR))) drop_client(c);
     }
-    if (listen_at >= 0 && (fds[listen_at].revents & POLLIN) && accept_client(a.attach_fd))
-      hold_until = 1;  // the client is there: the held output goes to it now (drain restarts)
     if (tfd_at >= 0 && (fds[tfd_at].revents & POLLIN)) {
       uint64_t ticks;
       (void)!read(tfd, &ticks, sizeof ticks);
@@ -387,6 +426,9 @@ int run(const Args& a) {
         else arm(tfd, a.health_interval_ns);
       }
     }
+    // Last: a new client may grow the table, which moves g_fds (and fds with it).
+    if (listen_at >= 0 && (fds[listen_at].revents & POLLIN) && accept_client(a.attach_fd))
+      hold_until = 1;  // the client is there: the held output goes to it now (drain restarts)
   }
   if (probe > 0) {  // the container is gone: its probe has nothing left to check
     kill(probe, SIGKILL);

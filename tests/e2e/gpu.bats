@@ -26,9 +26,37 @@ setup_file() {
   echo 'int cuInit(unsigned flags) { return (int)flags; }' > "$BERTH_TEST_ROOT/cuda.c"
   gcc -shared -fPIC -Wl,-soname,libcuda.so.1 -o "$DRV/usr/lib/x86_64-linux-gnu/libcuda.so.580.1.2" \
     "$BERTH_TEST_ROOT/cuda.c"
-  printf '#!/bin/sh\nfor d in /dev/nvidia[0-9]*; do echo "GPU ${d#/dev/nvidia}: Fake GPU"; done\n' \
-    > "$DRV/usr/bin/nvidia-smi"
+  # On the host berth asks it for MIG devices (-L, then its table); in a container it lists the
+  # GPU nodes it was given.
+  cat > "$DRV/usr/bin/nvidia-smi" <<SMI
+#!/bin/sh
+if [ "\$1" = -L ] && [ -f "$DRV/smi-L.txt" ]; then cat "$DRV/smi-L.txt"; exit 0; fi
+if [ -z "\$1" ] && [ -f "$DRV/smi-table.txt" ]; then cat "$DRV/smi-table.txt"; exit 0; fi
+for d in /dev/nvidia[0-9]*; do echo "GPU \${d#/dev/nvidia}: Fake GPU"; done
+SMI
   chmod 755 "$DRV/usr/bin/nvidia-smi"
+  # GPU 0 (minor 0) is partitioned: MIG device 0 is GI 1 / CI 0, MIG device 1 is GI 2 / CI 0.
+  # Their capability nodes are real character devices too: zero (1:5) and full (1:7) for GI 2's,
+  # null (1:3) for GI 1's and the monitor's.
+  local caps="$DRV/proc/driver/nvidia/capabilities"
+  mkdir -p "$caps/gpu0/mig/gi1/ci0" "$caps/gpu0/mig/gi2/ci0" "$caps/mig" "$DRV/dev/nvidia-caps"
+  printf 'DeviceFileMinor: 12\nDeviceFileMode: 292\n' > "$caps/gpu0/mig/gi1/access"
+  printf 'DeviceFileMinor: 13\nDeviceFileMode: 292\n' > "$caps/gpu0/mig/gi1/ci0/access"
+  printf 'DeviceFileMinor: 21\nDeviceFileMode: 292\n' > "$caps/gpu0/mig/gi2/access"
+  printf 'DeviceFileMinor: 22\nDeviceFileMode: 292\n' > "$caps/gpu0/mig/gi2/ci0/access"
+  printf 'DeviceFileMinor: 2\nDeviceFileMode: 292\n' > "$caps/mig/monitor"
+  mknod -m 444 "$DRV/dev/nvidia-caps/nvidia-cap12" c 1 3
+  mknod -m 444 "$DRV/dev/nvidia-caps/nvidia-cap13" c 1 3
+  mknod -m 444 "$DRV/dev/nvidia-caps/nvidia-cap21" c 1 5
+  mknod -m 444 "$DRV/dev/nvidia-caps/nvidia-cap22" c 1 7
+  mknod -m 444 "$DRV/dev/nvidia-caps/nvidia-cap2" c 1 3
+  printf '%s\n' 'GPU 0: Fake GPU (UUID: GPU-aaaa-1111)' \
+    '  MIG 3g.40gb     Device  0: (UUID: MIG-0a0a0a0a-1111-5000-8000-000000000000)' \
+    '  MIG 3g.40gb     Device  1: (UUID: MIG-0b0b0b0b-2222-5000-8000-000000000000)' \
+    'GPU 1: Fake GPU (UUID: GPU-bbbb-2222)' > "$DRV/smi-L.txt"
+  printf '%s\n' '| MIG devices:                    |' '| GPU  GI  CI  MIG |  Memory-Usage |' \
+    '|==================+===============|' '|  0    1   0   0  |  1MiB / 40GiB |' \
+    '|  0    2   0   1  |  1MiB / 40GiB |' > "$DRV/smi-table.txt"
   export CDI="$BERTH_TEST_ROOT/cdi"
   mkdir -p "$CDI"
   echo "accel firmware" > "$BERTH_TEST_ROOT/accel-fw.bin"
@@ -217,6 +245,45 @@ YAML
   [ "$output" = nvidia1 ]
   run gpu_run run --rm --runtime nvidia gbox:1 sh -c 'ls /dev | grep -c nvidia'
   [ "$output" = 0 ]
+}
+
+@test "MIG: device=0:1 and MIG-<uuid> give the parent GPU and the instance's capability nodes, usable" {
+  run gpu_run run --rm --gpus '"device=0:1"' gbox:1 sh -c \
+    'ls /dev | grep "^nvidia[0-9]"; ls /dev/nvidia-caps; stat -c "%n %t:%T" /dev/nvidia-caps/*; head -c 2 /dev/nvidia-caps/nvidia-cap21 | od -An -tx1'
+  expect_status 0
+  [ "${lines[0]}" = nvidia0 ]  # the parent GPU only
+  [ "${lines[1]}" = nvidia-cap21 ]  # GI 2
+  [ "${lines[2]}" = nvidia-cap22 ]  # its CI 0
+  [ "${lines[3]}" = "/dev/nvidia-caps/nvidia-cap21 1:5" ]
+  [ "${lines[4]}" = "/dev/nvidia-caps/nvidia-cap22 1:7" ]
+  [ "$(echo ${lines[5]})" = "00 00" ]  # the device cgroup lets it read the node
+  [ "${#lines[@]}" -eq 6 ]
+  # By UUID prefix, by NVIDIA_VISIBLE_DEVICES with --runtime nvidia, and the old form with the
+  # mig-monitor capability.
+  run gpu_run run --rm --gpus device=MIG-0a0a0a0a gbox:1 ls /dev/nvidia-caps
+  expect_status 0
+  [ "$output" = "$(printf 'nvidia-cap12\nnvidia-cap13')" ]
+  run gpu_run run --rm --runtime nvidia -e NVIDIA_VISIBLE_DEVICES=0:1 gbox:1 ls /dev/nvidia-caps
+  [ "$output" = "$(printf 'nvidia-cap21\nnvidia-cap22')" ]
+  run gpu_run run --rm --gpus '"device=MIG-GPU-aaaa-1111/1/0","capabilities=utility,mig-monitor"' gbox:1 ls /dev/nvidia-caps
+  expect_status 0
+  [ "$output" = "$(printf 'nvidia-cap12\nnvidia-cap13\nnvidia-cap2')" ]
+}
+
+@test "MIG errors: an index or UUID that does not exist exits 125 naming it; nothing is created" {
+  run gpu_run run --rm --gpus '"device=0:7"' gbox:1 true
+  expect_status 125
+  [[ "$output" == *"unknown MIG device: 0:7 (GPU 0 has MIG devices 0:0, 0:1)"* ]]
+  run gpu_run run --rm --gpus '"device=1:0"' gbox:1 true
+  expect_status 125
+  [[ "$output" == *"unknown MIG device: 1:0 (GPU 1 has no MIG device; is MIG mode enabled?)"* ]]
+  run gpu_run run --rm --gpus device=MIG-ffff gbox:1 true
+  expect_status 125
+  [[ "$output" == *"unknown MIG device: MIG-ffff"* ]]
+  run gpu_run run --rm --gpus device=MIG-GPU-aaaa-1111/2/9 gbox:1 true
+  expect_status 125
+  [[ "$output" == *"unknown MIG device: MIG-GPU-aaaa-1111/2/9"* ]]
+  [ -z "$(berth ps -aq)" ]
 }
 
 @test "info lists the runtimes --runtime takes and the CDI spec directories, as Docker's does" {

@@ -16,6 +16,7 @@
 #include "base/scope_exit.h"
 #include "cli/commands/commands.h"
 #include "engine/attach.h"
+#include "engine/detach_keys.h"
 
 namespace berth::cli {
 namespace {
@@ -42,38 +43,26 @@ void send_window_size(const std::string& dir) {
   write_all_fd(s->get(), msg, sizeof msg);
 }
 
-// Writes the complete stdcopy frames at the front of buf to stdout/stderr and drops them.
-void emit_frames(std::string& buf) {
+// Writes the complete stdcopy frames at the front of buf to stdout/stderr and drops them; the
+// monitor's last frame (kAttachExitStream) sets *exit_code instead.
+void emit_frames(std::string& buf, int* exit_code) {
   size_t off = 0;
   while (buf.size() - off >= 8) {
     const auto* h = reinterpret_cast<const unsigned char*>(buf.data() + off);
     size_t len = (size_t{h[4]} << 24) | (size_t{h[5]} << 16) | (size_t{h[6]} << 8) | h[7];
     if (buf.size() - off - 8 < len) break;
-    write_all_fd(h[0] == 2 ? STDERR_FILENO : STDOUT_FILENO, buf.data() + off + 8, len);
+    const auto* body = reinterpret_cast<const unsigned char*>(buf.data() + off + 8);
+    if (h[0] == engine::kAttachExitStream) {
+      if (len == 4)
+        *exit_code = static_cast<int>((uint32_t{body[0]} << 24) | (uint32_t{body[1]} << 16) |
+                                      (uint32_t{body[2]} << 8) | body[3]);
+    } else {
+      write_all_fd(h[0] == 2 ? STDERR_FILENO : STDOUT_FILENO, buf.data() + off + 8, len);
+    }
     off += 8 + len;
   }
   buf.erase(0, off);
 }
-
-// Docker's default detach keys, ctrl-p ctrl-q, as a terminal sends them.
-struct DetachKeys {
-  std::string seq = "\x10\x11";
-  size_t matched = 0;
-  // True when the sequence completes within [p, p+n); the bytes before it are what to send.
-  bool scan(const char* p, size_t n, size_t* send) {
-    for (size_t i = 0; i < n; ++i) {
-      if (p[i] == seq[matched]) {
-        if (++matched == seq.size()) {
-          *send = i + 1 >= seq.size() ? i + 1 - seq.size() : 0;
-          return true;
-        }
-      } else {
-        matched = p[i] == seq[0] ? 1 : 0;
-      }
-    }
-    return false;
-  }
-};
 
 }  // namespace
 
@@ -118,8 +107,9 @@ std::optional<Result<int>> attach_socket(engine::Engine& e, const engine::Contai
     ::sigaction(SIGWINCH, &sa, nullptr);  // no SA_RESTART: poll returns to send it
     send_window_size(dir);
   }
-  DetachKeys keys;
-  std::string pending;
+  engine::DetachMatcher keys(o.detach_keys);
+  std::string pending, send;
+  int exit_frame = -1;  // the code berth-monitor sent as it finished
   char buf[16384];
   bool input_ended = false;  // and the container's stdin stays open: detach once quiet
   bool container_done = false;
@@ -141,33 +131,64 @@ std::optional<Result<int>> attach_socket(engine::Engine& e, const engine::Contai
         break;
       }
       pending.append(buf, static_cast<size_t>(r));
-      emit_frames(pending);
+      emit_frames(pending, &exit_frame);
     }
     if (in_open && (fds[1].revents & (POLLIN | POLLHUP | POLLERR))) {
       ssize_t r = ::read(STDIN_FILENO, buf, sizeof buf);
       if (r < 0 && errno == EINTR) continue;
       if (r <= 0) {
         in_open = false;
+        if (tty && !keys.held().empty())  // a detach prefix typed last: it was input after all
+          write_all_fd(sock->get(), keys.held().data(), keys.held().size());
         ::shutdown(sock->get(), SHUT_WR);
         if (mode == engine::kAttachKeepStdin) input_ended = true;
         continue;
       }
-      size_t len = static_cast<size_t>(r), send = 0;
-      if (tty && keys.scan(buf, len, &send)) {
-        write_all_fd(sock->get(), buf, send);
-        return 0;  // detached; the container runs on
+      size_t len = static_cast<size_t>(r);
+      if (!tty) {
+        if (!write_all_fd(sock->get(), buf, len)) in_open = false;
+        continue;
       }
-      if (!write_all_fd(sock->get(), buf, len)) in_open = false;
+      // Docker's detach keys work on a tty only. Detaching closes the socket without a
+      // shutdown first: berth-monitor then leaves the container's stdin open (engine/attach.h).
+      send.clear();
+      bool detached = keys.feed(buf, len, send);
+      if (!send.empty() && !write_all_fd(sock->get(), send.data(), send.size())) in_open = false;
+      if (detached) return 0;  // the container runs on
     }
   }
   // The exit code, once berth-monitor's successor has put it on record.
   for (int i = 0; i < (container_done ? 200 : 1); ++i) {
     auto now = e.find_container(c.id);
-    if (!now.ok()) return Result<int>(0);  // removed (--rm): Docker reports the code it saw
+    // Removed (--rm): the code berth-monitor sent, as Docker reports the code it saw.
+    if (!now.ok()) return Result<int>(exit_frame >= 0 ? exit_frame : 0);
     if (now->state != "running") return Result<int>(now->exit_code);
     if (container_done) ::usleep(25000);
   }
   return Result<int>(0);
+}
+
+Result<int> run_tty_through_monitor(engine::Engine& e, const engine::ContainerRecord& c,
+                                    const std::string& detach_keys) {
+  std::string dir = dirname(e.container_log_path(c.id));
+  std::string pending = engine::attach_pending_path(dir);
+  (void)atomic_write_file(pending, "");  // the first output waits in the pty for us
+  auto st = e.start_detached(c);
+  ::unlink(pending.c_str());
+  if (!st.ok()) {
+    auto conf = nlohmann::json::parse(c.config, nullptr, false);
+    if (!conf.is_discarded() && conf.value("AutoRemove", false))
+      (void)e.remove_container(c.id, true, true);  // run --rm: nothing left behind
+    return std::move(st).error();
+  }
+  auto now = e.find_container(c.id);
+  if (!now.ok()) return std::move(now).error();
+  AttachOptions ao;
+  ao.stdin_once = true;  // Docker's StdinOnce for run -i: our input's end closes the container's
+  ao.detach_keys = detach_keys;
+  auto code = attach_socket(e, *now, ao);
+  if (!code) return internal_error("container " + c.id + " has no attach socket");
+  return *code;
 }
 
 }  // namespace berth::cli

@@ -38,9 +38,18 @@ struct AttachOptions {
   bool attach_stdin = true;  // false: --no-stdin, or start -a without -i
   bool stdin_once = false;   // close the container's stdin when ours ends (start -ai)
   bool sig_proxy = true;
+  // The detach sequence's bytes (engine/detach_keys.h: resolve_detach_keys); a tty client
+  // that reads it leaves the container running and returns 0. "" never detaches.
+  std::string detach_keys = "\x10\x11";
 };
 std::optional<Result<int>> attach_socket(engine::Engine& e, const engine::ContainerRecord& c,
                                          const AttachOptions& o);
+
+// `run -it` without -d: the container starts under berth-monitor, as `start -ai` does, and this
+// process attaches to it, so that the detach keys leave it running (as Docker's do); the exit
+// code is the container's (also with --rm).
+Result<int> run_tty_through_monitor(engine::Engine& e, const engine::ContainerRecord& c,
+                                    const std::string& detach_keys);
 
 // A byte-size flag (--memory, --shm-size...): "512m", "2g", or -1; Docker's flag error otherwise.
 Result<int64_t> size_flag(const std::string& flag, const std::string& v);

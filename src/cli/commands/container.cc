@@ -9,6 +9,7 @@
 #include "base/strings.h"
 #include "cli/commands/commands.h"
 #include "engine/attach.h"
+#include "engine/detach_keys.h"
 #include "engine/exec.h"
 #include "engine/logs.h"
 #include "format/units.h"
@@ -39,6 +40,7 @@ struct RunFlags {
   std::string health_cmd, health_interval, health_timeout, health_start_period;
   int health_retries = 0;
   bool no_healthcheck = false;
+  std::string detach_keys;  // --detach-keys (run -it)
 };
 
 // --label-file: KEY=VALUE lines (a bare KEY is a label with no value); "#" comments and blank
@@ -145,6 +147,11 @@ void run_run(Cli& cli, RunFlags& f, const std::vector<std::string>& rest) {
   f.req.options.command.assign(rest.begin() + 1, rest.end());
   auto st = fill_options(f);
   if (!st.ok()) return cli.fail(st.error(), 125);
+  // run -it attaches through berth-monitor (commands/attach.cc): the keys are checked first.
+  bool tty_attach = f.tty && f.req.interactive && !f.detach && !f.create_only;
+  Result<std::string> detach_keys = std::string();
+  if (tty_attach) detach_keys = engine::resolve_detach_keys(f.detach_keys);
+  if (!detach_keys.ok()) return cli.fail(detach_keys.error(), 125);
   auto eng = cli.engine();
   if (!eng.ok()) return cli.fail(eng.error(), 125);
   if (!f.cidfile.empty() && path_exists(f.cidfile))
@@ -177,7 +184,8 @@ void run_run(Cli& cli, RunFlags& f, const std::vector<std::string>& rest) {
     cli.out << c->id << "\n";
     return;
   }
-  auto code = (*eng)->run_attached(*c, f.req);
+  auto code = tty_attach ? run_tty_through_monitor(**eng, *c, *detach_keys)
+                         : (*eng)->run_attached(*c, f.req);
   if (!code.ok()) return cli.fail(code.error(), runtime::exit_code_for(code.error()));
   cli.exit_code = *code;
 }
@@ -347,6 +355,7 @@ void add_run(CLI::App* parent, Cli& cli, bool create_only) {
   c->add_option("--env-file", f->env_files, "Read in a file of environment variables")->allow_extra_args(false);
   c->add_option("--label-file", f->label_files, "Read in a line delimited file of labels")->allow_extra_args(false);
   c->add_option("--cidfile", f->cidfile, "Write the container ID to the file");
+  if (!create_only) c->add_option("--detach-keys", f->detach_keys, "Override the key sequence for detaching a container");
   c->add_option("--pull", f->pull, "Pull image before running (\"always\", \"missing\", \"never\")");
   c->add_option("--ipc", f->ipc, "IPC mode to use (host, private)");
   c->add_option("--pid", f->pid, "PID namespace to use (host, private)");
@@ -572,9 +581,12 @@ void add_attach(CLI::App* parent, Cli& cli) {
     if (!rec.ok()) return cli.fail(rec.error());
     if (rec->state != "running")
       return cli.fail(conflict("You cannot attach to a stopped container, start it first"));
+    auto keys = engine::resolve_detach_keys(o->detach_keys);
+    if (!keys.ok()) return cli.fail(keys.error(), 125);
     AttachOptions ao;
     ao.attach_stdin = !o->no_stdin;
     ao.sig_proxy = o->sig_proxy;
+    ao.detach_keys = *keys;
     auto code = attach_socket(**eng, *rec, ao);  // a container created with -i
     if (!code) code = attach_output(**eng, *rec, image::now_nanos(), o->sig_proxy, cli);
     if (!code->ok()) return cli.fail(code->error());
@@ -598,11 +610,16 @@ void add_start_wait_restart(CLI::App* parent, Cli& cli) {
   auto names = std::make_shared<std::vector<std::string>>();
   auto attach = std::make_shared<bool>(false);
   auto interactive = std::make_shared<bool>(false);
+  auto detach_keys = std::make_shared<std::string>();
   auto* start = parent->add_subcommand("start", "Start one or more stopped containers");
   start->add_flag("-a,--attach", *attach, "Attach STDOUT/STDERR and forward signals");
   start->add_flag("-i,--interactive", *interactive, "Attach container's STDIN");
+  start->add_option("--detach-keys", *detach_keys, "Override the key sequence for detaching a container");
   start->add_option("CONTAINER", *names, "Containers")->required();
-  start->callback([&cli, names, attach, interactive] {
+  start->callback([&cli, names, attach, interactive, detach_keys] {
+    Result<std::string> keys = std::string();
+    if (*attach || *interactive) keys = engine::resolve_detach_keys(*detach_keys);
+    if (!keys.ok()) return cli.fail(keys.error(), 125);
     auto eng = cli.engine();
     if (!eng.ok()) return cli.fail(eng.error());
     if (*attach || *interactive) {
@@ -623,6 +640,7 @@ void add_start_wait_restart(CLI::App* parent, Cli& cli) {
       AttachOptions ao;
       ao.attach_stdin = *interactive;
       ao.stdin_once = *interactive;  // Docker's StdinOnce for start -ai
+      ao.detach_keys = *keys;
       auto code = attach_socket(**eng, *now, ao);
       if (!code) code = attach_output(**eng, *now, since, true, cli);
       if (!code->ok()) return cli.fail(code->error());

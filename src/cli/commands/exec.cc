@@ -1,5 +1,6 @@
 // `exec` / `container exec`: a command in a running container, Docker's flags and exit codes.
 #include "engine/exec.h"
+#include "engine/detach_keys.h"
 
 #include <unistd.h>
 
@@ -32,6 +33,11 @@ void run_exec(Cli& cli, ExecFlags& f, const std::vector<std::string>& rest) {
     r.env.insert(r.env.end(), vars->begin(), vars->end());
   }
   r.env.insert(r.env.end(), f.env.begin(), f.env.end());
+  if (r.tty && r.interactive && !r.detach) {
+    auto keys = engine::resolve_detach_keys(f.detach_keys);
+    if (!keys.ok()) return cli.fail(keys.error(), 125);
+    r.detach_keys = *keys;
+  }
   if (r.tty && !r.detach && r.interactive && !::isatty(STDIN_FILENO)) {
     cli.err << "the input device is not a TTY\n";
     cli.exit_code = 1;
