@@ -73,6 +73,7 @@ Status Engine::remove_container(std::string_view name_or_id, bool force, bool re
 Status Engine::end_for_removal(const ContainerRecord& c) {
   std::string dir = container_dir(c.id);
   pid_t monitor = monitor_pid(c, dir);
+  if (monitor == ::getpid()) monitor = 0;  // --rm applied by the monitor itself (monitor-finish)
   // The marker first: its monitor must not start it again, nor write into its directory. (An
   // exited container without a monitor, as `run --rm`'s, has nobody to tell.)
   if (monitor > 0 || c.state != "exited")
