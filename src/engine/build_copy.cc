@@ -96,6 +96,7 @@ Status Builder::copy_step(Stage& s, const Instruction& ins, int n) {
       from_id = (*other)->state.key;
       src_lowers.clear();
       if (!(*other)->state.top_layer.empty()) {
+        BERTH_TRY(pin((*other)->state.top_layer));
         BERTH_ASSIGN_OR_RETURN(src_lowers, eng_.store().layers().lowerdirs((*other)->state.top_layer));
       }
     } else if (other.ok()) {
@@ -108,6 +109,7 @@ Status Builder::copy_step(Stage& s, const Instruction& ins, int n) {
       from_id = img->id;
       src_lowers.clear();
       if (!img->top_layer.empty()) {
+        BERTH_TRY(pin(img->top_layer));
         BERTH_ASSIGN_OR_RETURN(src_lowers, eng_.store().layers().lowerdirs(img->top_layer));
       }
     }

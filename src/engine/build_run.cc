@@ -375,11 +375,13 @@ Status Builder::run_step(Stage& s, const Instruction& ins, int n) {
         auto other = stage_by_name(m.from);
         if (other.ok()) {
           if (!(*other)->state.top_layer.empty()) {
+            BERTH_TRY(pin((*other)->state.top_layer));
             BERTH_ASSIGN_OR_RETURN(from_lowers, store.layers().lowerdirs((*other)->state.top_layer));
           }
         } else {
           BERTH_ASSIGN_OR_RETURN(auto img, store.resolve(m.from));
           if (!img.top_layer.empty()) {
+            BERTH_TRY(pin(img.top_layer));
             BERTH_ASSIGN_OR_RETURN(from_lowers, store.layers().lowerdirs(img.top_layer));
           }
         }
