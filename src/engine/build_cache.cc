@@ -13,6 +13,7 @@
 #include "base/fs.h"
 #include "engine/build_steps.h"
 #include "image/import.h"
+#include "snapshot/layer_store.h"
 
 namespace berth::engine {
 namespace buildimpl {
@@ -101,72 +102,106 @@ Status Builder::cache_put(const std::string& key, const CacheHit& v) {
   return tx.commit();
 }
 
+namespace {
+
+// Moves the entries of `from` into `to` (the same file system).
+Status move_entries(const std::string& from, const std::string& to) {
+  DIR* d = ::opendir(from.c_str());
+  if (!d) return sys_error("open " + from);
+  std::vector<std::string> names;
+  while (auto* e = ::readdir(d)) {
+    std::string n = e->d_name;
+    if (n != "." && n != "..") names.push_back(n);
+  }
+  ::closedir(d);
+  for (const auto& n : names)
+    if (::rename(path_join(from, n).c_str(), path_join(to, n).c_str()) != 0)
+      return sys_error("moving " + n + " into the layer");
+  return {};
+}
+
+}  // namespace
+
 Result<Builder::CacheHit> Builder::commit_dir(const State& st, const std::string& dir,
                                               bool movable) {
   CacheHit out{st.top_layer, "", image::now_nanos()};
   if (req_.source_date_epoch) out.created = build_time_;
   if (dir_empty(dir)) return out;
   auto& store = eng_.store();
-  // The tar streams through a pipe into the content store (one write, hashed on the way; its
-  // digest is the diff id) while export_layer computes the same digest, then a RUN's upper dir is
-  // extracted again from that blob into the layer store, so the layer dir is always in berth's
-  // canonical form (overlay xattrs other than opaque markers are never carried over). A COPY's
-  // staging dir (`movable`) is already canonical: its entries are moved.
   archive::ExportOptions eo;
   eo.compression = archive::Compression::kNone;
   eo.overlay_whiteouts = true;
   if (req_.source_date_epoch) eo.clamp_mtime = *req_.source_date_epoch;
-  Result<archive::ExportResult> exported = internal_error("layer export did not run");
-  Result<std::string> ingested = internal_error("layer ingest did not run");
-  {
-    // The tar and the blob are this step's own files: written without the builder lock.
-    Unlocked unlocked(*this);
-    int p[2];
-    if (::pipe2(p, O_CLOEXEC) != 0) return sys_error("pipe");
-    UniqueFd rd(p[0]), wr(p[1]);
-    (void)::fcntl(wr.get(), F_SETPIPE_SZ, 1 << 20);
-    std::thread reader([&] {
-      ingested = store.content().import_fd(rd.get());
-      // A failed ingest still drains the pipe, so the export ends instead of blocking.
-      char buf[1 << 16];
-      while (!ingested.ok() && ::read(rd.get(), buf, sizeof buf) > 0) {
-      }
-    });
-    exported = archive::export_layer(dir, wr.get(), eo);
-    wr.reset();  // end of the stream (or, on an error, of what was written)
-    reader.join();
-  }
-  if (!exported.ok()) return std::move(exported).error();
-  auto& ex = *exported;
-  if (!ingested.ok()) return std::move(ingested).error();
-  auto& blob = *ingested;
-  if (blob != ex.diff_id) return internal_error("layer digest changed while storing it");
-  BERTH_ASSIGN_OR_RETURN(auto layer, store.layers().create(
-      st.top_layer, ex.diff_id,
-      [&](const std::string& diff_dir) -> Result<std::string> {
-        if (movable) {
-          DIR* d = ::opendir(dir.c_str());
-          if (!d) return sys_error("open " + dir);
-          std::vector<std::string> names;
-          while (auto* e = ::readdir(d)) {
-            std::string n = e->d_name;
-            if (n != "." && n != "..") names.push_back(n);
-          }
-          ::closedir(d);
-          for (const auto& n : names)
-            if (::rename(path_join(dir, n).c_str(), path_join(diff_dir, n).c_str()) != 0)
-              return sys_error("moving " + n + " into the layer");
-          return ex.diff_id;
+  Result<snapshot::LayerStore::Layer> made = internal_error("layer commit did not run");
+  if (movable && !req_.source_date_epoch) {
+    // A COPY's staging dir is already in berth's canonical form: its entries are moved into the
+    // layer and the diff id is the digest of the layer dir's tar, which is not stored. As
+    // BuildKit, the tar is made only when something needs it (save, push, --output):
+    // image::Store::uncompressed_layer_blob makes it again from the layer dir (same tree, same
+    // bytes: export_layer is deterministic) and checks it against the diff id. So the files are
+    // written once, not twice. (With SOURCE_DATE_EPOCH the tar's mtimes are clamped, which the
+    // dir does not record: that tar is stored as below.)
+    BERTH_ASSIGN_OR_RETURN(auto devnull, open_file("/dev/null", O_WRONLY));
+    made = store.layers().create_sized(
+        st.top_layer, std::nullopt,
+        [&](const std::string& diff_dir) -> Result<snapshot::LayerStore::Filled> {
+          // Only this step's own files: the store uses no statement or transaction meanwhile.
+          Unlocked unlocked(*this);
+          BERTH_TRY(move_entries(dir, diff_dir));
+          BERTH_ASSIGN_OR_RETURN(auto ex, archive::export_layer(diff_dir, devnull.get(), eo));
+          return snapshot::LayerStore::Filled{ex.diff_id, ex.file_bytes, ex.entries};
+        });
+  } else {
+    // The tar streams through a pipe into the content store (one write, hashed on the way; its
+    // digest is the diff id) while export_layer computes the same digest, then a RUN's upper dir
+    // is extracted again from that blob into the layer store, so the layer dir is always in
+    // berth's canonical form (overlay xattrs other than opaque markers are never carried over).
+    // A COPY's staging dir (`movable`) is already canonical: its entries are moved.
+    Result<archive::ExportResult> exported = internal_error("layer export did not run");
+    Result<std::string> ingested = internal_error("layer ingest did not run");
+    {
+      // The tar and the blob are this step's own files: written without the builder lock.
+      Unlocked unlocked(*this);
+      int p[2];
+      if (::pipe2(p, O_CLOEXEC) != 0) return sys_error("pipe");
+      UniqueFd rd(p[0]), wr(p[1]);
+      (void)::fcntl(wr.get(), F_SETPIPE_SZ, 1 << 20);
+      std::thread reader([&] {
+        ingested = store.content().import_fd(rd.get());
+        // A failed ingest still drains the pipe, so the export ends instead of blocking.
+        char buf[1 << 16];
+        while (!ingested.ok() && ::read(rd.get(), buf, sizeof buf) > 0) {
         }
-        BERTH_ASSIGN_OR_RETURN(auto in, store.content().open_blob(blob));
-        BERTH_ASSIGN_OR_RETURN(auto r, archive::apply_layer(in.get(), diff_dir));
-        return r.diff_id;
-      },
-      blob));
+      });
+      exported = archive::export_layer(dir, wr.get(), eo);
+      wr.reset();  // end of the stream (or, on an error, of what was written)
+      reader.join();
+    }
+    if (!exported.ok()) return std::move(exported).error();
+    auto& ex = *exported;
+    if (!ingested.ok()) return std::move(ingested).error();
+    auto& blob = *ingested;
+    if (blob != ex.diff_id) return internal_error("layer digest changed while storing it");
+    made = store.layers().create_sized(
+        st.top_layer, ex.diff_id,
+        [&](const std::string& diff_dir) -> Result<snapshot::LayerStore::Filled> {
+          if (movable) {
+            BERTH_TRY(move_entries(dir, diff_dir));
+            return snapshot::LayerStore::Filled{ex.diff_id, ex.file_bytes, ex.entries};
+          }
+          BERTH_ASSIGN_OR_RETURN(auto in, store.content().open_blob(blob));
+          BERTH_ASSIGN_OR_RETURN(auto r, archive::apply_layer(in.get(), diff_dir));
+          // The same tree as the upper dir, entry for entry: its count decides how it is synced.
+          return snapshot::LayerStore::Filled{r.diff_id, r.size, ex.entries};
+        },
+        blob);
+  }
+  if (!made.ok()) return std::move(made).error();
+  auto& layer = *made;
   held_.push_back(layer.chain_id);
   safe_.insert(layer.chain_id);
   out.top_layer = layer.chain_id;
-  out.diff_id = ex.diff_id;
+  out.diff_id = layer.diff_id;
   out.size = layer.size;
   return out;
 }

@@ -86,6 +86,9 @@ Status Builder::copy_step(Stage& s, const Instruction& ins, int n) {
   // Where the sources come from.
   std::vector<std::string> src_lowers{req_.context_dir};
   std::string from_id;
+  // The source's top layer: read unpinned to find the sources and the cache key (a race with
+  // `rmi` can only fail the step), pinned before the files are copied (cache miss).
+  std::string from_top;
   std::function<bool(const std::string&)> skip = [&](const std::string& r) { return ignore_.excluded(r); };
   if (auto f = build::flag_value(ins.flags, "from")) {
     BERTH_ASSIGN_OR_RETURN(auto name, build::expand_word(*f, v, esc));
@@ -96,7 +99,7 @@ Status Builder::copy_step(Stage& s, const Instruction& ins, int n) {
       from_id = (*other)->state.key;
       src_lowers.clear();
       if (!(*other)->state.top_layer.empty()) {
-        BERTH_TRY(pin((*other)->state.top_layer));
+        from_top = (*other)->state.top_layer;
         BERTH_ASSIGN_OR_RETURN(src_lowers, eng_.store().layers().lowerdirs((*other)->state.top_layer));
       }
     } else if (other.ok()) {
@@ -109,7 +112,7 @@ Status Builder::copy_step(Stage& s, const Instruction& ins, int n) {
       from_id = img->id;
       src_lowers.clear();
       if (!img->top_layer.empty()) {
-        BERTH_TRY(pin(img->top_layer));
+        from_top = img->top_layer;
         BERTH_ASSIGN_OR_RETURN(src_lowers, eng_.store().layers().lowerdirs(img->top_layer));
       }
     }
@@ -204,6 +207,7 @@ Status Builder::copy_step(Stage& s, const Instruction& ins, int n) {
     return {};
   }
 
+  BERTH_TRY(pin(from_top));
   BERTH_ASSIGN_OR_RETURN(auto dst_lowers, lowers(st));
   LayerView dst_view(dst_lowers);
   CopyOptions co;
