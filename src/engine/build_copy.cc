@@ -333,7 +333,12 @@ Status Builder::copy_step(Stage& s, const Instruction& ins, int n) {
 Status Builder::workdir_step(State& st, const Instruction& ins, const std::string& dir, int n) {
   std::string created_by = "WORKDIR " + dir;
   std::string key = build::cache_key({st.key, "WORKDIR\n" + dir, {}});
-  BERTH_ASSIGN_OR_RETURN(auto dst_lowers, lowers(st));
+  // Read unpinned (a race with `rmi` of the base can only fail the step): a WORKDIR that exists
+  // or hits the cache writes nothing. Pinned below before a layer is made on it.
+  std::vector<std::string> dst_lowers;
+  if (!st.top_layer.empty()) {
+    BERTH_ASSIGN_OR_RETURN(dst_lowers, eng_.store().layers().lowerdirs(st.top_layer));
+  }
   LayerView view(dst_lowers);
   std::string rel = view.resolve(dir.substr(1), true);
   auto existing = rel.empty() ? std::optional<LayerView::Entry>() : view.find(rel);
@@ -350,6 +355,7 @@ Status Builder::workdir_step(State& st, const Instruction& ins, const std::strin
     apply(st, key, *hit, created_by);
     return {};
   }
+  BERTH_TRY(pin(st.top_layer));
   BERTH_ASSIGN_OR_RETURN(auto staging, TempDir::create(eng_.store().tmp_dir(), "build-workdir-"));
   std::string root = path_join(staging.path(), "root");
   BERTH_TRY(mkdir_all(root, 0755));

@@ -575,7 +575,8 @@ DF
   mkdir -p src/sub
   for i in 1 2 3; do echo "file $i" > "src/sub/f$i"; done
   ln -s sub/f1 src/link
-  printf 'FROM busybox\nCOPY src/ /app/\nCOPY --from=busybox /bin/busybox /tools/bb\n' > Dockerfile
+  # WORKDIR of a dir the base has, then of a new one (a layer): neither may write on a rebuild.
+  printf 'FROM busybox\nWORKDIR /etc\nWORKDIR /work\nCOPY src/ /app/\nCOPY --from=busybox /bin/busybox /tools/bb\n' > Dockerfile
   run berth build -q -t lazytar .
   expect_status 0
   id="$output"
