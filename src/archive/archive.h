@@ -96,6 +96,10 @@ struct ExportResult {
   std::string digest;   // sha256 of the bytes written to the fd
   uint64_t compressed_size = 0;
   uint64_t uncompressed_size = 0;
+  // export_layer only: entries written, and bytes of regular-file content (each inode once, as
+  // disk_usage counts them), so a caller that needs the tree's size does not walk it again.
+  uint64_t entries = 0;
+  uint64_t file_bytes = 0;
 };
 
 // Writes the tree under dir as a tar to out_fd. Deterministic: the same tree gives the same

@@ -133,6 +133,7 @@ class Exporter {
   // Adds dir_fd's entry `name` (and, for a directory, everything below it) as tar name `path`.
   Status add(int dir_fd, const std::string& name, const std::string& path,
              const struct stat& st) {
+    ++entries_;
     TarEntry e = base_entry(path, st);
     mode_t type = st.st_mode & S_IFMT;
     if (type == S_IFSOCK) return ok_status();  // as Docker: sockets are not image content
@@ -201,6 +202,7 @@ class Exporter {
     if (::fstat(file.get(), &st) != 0) return sys_error("stat");
     if (!S_ISREG(st.st_mode)) return conflict("replaced while exporting");
     e.size = static_cast<uint64_t>(st.st_size);
+    file_bytes_ += e.size;
     BERTH_ASSIGN_OR_RETURN(e.xattrs, read_xattrs(file.get(), ""));
     return w_.add_from_fd(e, file.get());
   }
@@ -208,6 +210,10 @@ class Exporter {
   TarWriter& w_;
   const ExportOptions& opts_;
   std::map<std::pair<dev_t, ino_t>, std::string> links_;
+
+ public:
+  uint64_t entries_ = 0;
+  uint64_t file_bytes_ = 0;
 };
 
 }  // namespace
@@ -219,7 +225,10 @@ Result<ExportResult> export_layer(const std::string& dir, int out_fd, const Expo
   BERTH_ASSIGN_OR_RETURN(TarWriter writer, TarWriter::open(out_fd, opts.compression, opts.threads));
   Exporter exporter(writer, opts);
   BERTH_TRY(exporter.walk(root.get(), ""));
-  return writer.finish();
+  BERTH_ASSIGN_OR_RETURN(ExportResult r, writer.finish());
+  r.entries = exporter.entries_;
+  r.file_bytes = exporter.file_bytes_;
+  return r;
 }
 
 Result<ExportResult> export_path(int root_fd, std::string_view path, std::string_view as,

@@ -347,11 +347,7 @@ Status Builder::from(Stage& s, const Instruction& ins, int op, int ops) {
     st.top_layer = parent.top_layer;
     st.key = parent.key;
     st.time = parent.time;
-    if (!st.top_layer.empty()) {
-      BERTH_TRY(eng_.store().layers().acquire(st.top_layer));
-      held_.push_back(st.top_layer);
-    }
-    return {};
+    return {};  // the chain is pinned (or safe) as the other stage's was
   }
   auto ref = image::parse_docker_ref(base);
   std::string shown = ref.ok() ? image::with_default_tag(*ref).string() : base;
@@ -378,11 +374,7 @@ Status Builder::from(Stage& s, const Instruction& ins, int op, int ops) {
   if (st.cfg.architecture != oci::native_arch() || (!st.cfg.os.empty() && st.cfg.os != "linux"))
     return invalid_argument("image " + shown + " is for " + st.cfg.os + "/" +
                             st.cfg.architecture + ", not the native linux/" + oci::native_arch());
-  st.top_layer = img->top_layer;
-  if (!st.top_layer.empty()) {
-    BERTH_TRY(eng_.store().layers().acquire(st.top_layer));
-    held_.push_back(st.top_layer);
-  }
+  st.top_layer = img->top_layer;  // pinned by the first step that reads it (pin)
   st.time = img->created ? img->created : build_time_;
   st.key = build::cache_key({img->id, "FROM", {}});
   done(n);

@@ -86,6 +86,9 @@ Status Builder::copy_step(Stage& s, const Instruction& ins, int n) {
   // Where the sources come from.
   std::vector<std::string> src_lowers{req_.context_dir};
   std::string from_id;
+  // The source's top layer: read unpinned to find the sources and the cache key (a race with
+  // `rmi` can only fail the step), pinned before the files are copied (cache miss).
+  std::string from_top;
   std::function<bool(const std::string&)> skip = [&](const std::string& r) { return ignore_.excluded(r); };
   if (auto f = build::flag_value(ins.flags, "from")) {
     BERTH_ASSIGN_OR_RETURN(auto name, build::expand_word(*f, v, esc));
@@ -96,6 +99,7 @@ Status Builder::copy_step(Stage& s, const Instruction& ins, int n) {
       from_id = (*other)->state.key;
       src_lowers.clear();
       if (!(*other)->state.top_layer.empty()) {
+        from_top = (*other)->state.top_layer;
         BERTH_ASSIGN_OR_RETURN(src_lowers, eng_.store().layers().lowerdirs((*other)->state.top_layer));
       }
     } else if (other.ok()) {
@@ -108,6 +112,7 @@ Status Builder::copy_step(Stage& s, const Instruction& ins, int n) {
       from_id = img->id;
       src_lowers.clear();
       if (!img->top_layer.empty()) {
+        from_top = img->top_layer;
         BERTH_ASSIGN_OR_RETURN(src_lowers, eng_.store().layers().lowerdirs(img->top_layer));
       }
     }
@@ -202,6 +207,7 @@ Status Builder::copy_step(Stage& s, const Instruction& ins, int n) {
     return {};
   }
 
+  BERTH_TRY(pin(from_top));
   BERTH_ASSIGN_OR_RETURN(auto dst_lowers, lowers(st));
   LayerView dst_view(dst_lowers);
   CopyOptions co;
@@ -327,7 +333,12 @@ Status Builder::copy_step(Stage& s, const Instruction& ins, int n) {
 Status Builder::workdir_step(State& st, const Instruction& ins, const std::string& dir, int n) {
   std::string created_by = "WORKDIR " + dir;
   std::string key = build::cache_key({st.key, "WORKDIR\n" + dir, {}});
-  BERTH_ASSIGN_OR_RETURN(auto dst_lowers, lowers(st));
+  // Read unpinned (a race with `rmi` of the base can only fail the step): a WORKDIR that exists
+  // or hits the cache writes nothing. Pinned below before a layer is made on it.
+  std::vector<std::string> dst_lowers;
+  if (!st.top_layer.empty()) {
+    BERTH_ASSIGN_OR_RETURN(dst_lowers, eng_.store().layers().lowerdirs(st.top_layer));
+  }
   LayerView view(dst_lowers);
   std::string rel = view.resolve(dir.substr(1), true);
   auto existing = rel.empty() ? std::optional<LayerView::Entry>() : view.find(rel);
@@ -344,6 +355,7 @@ Status Builder::workdir_step(State& st, const Instruction& ins, const std::strin
     apply(st, key, *hit, created_by);
     return {};
   }
+  BERTH_TRY(pin(st.top_layer));
   BERTH_ASSIGN_OR_RETURN(auto staging, TempDir::create(eng_.store().tmp_dir(), "build-workdir-"));
   std::string root = path_join(staging.path(), "root");
   BERTH_TRY(mkdir_all(root, 0755));

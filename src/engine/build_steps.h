@@ -79,7 +79,15 @@ class Builder {
   Result<CacheHit> commit_dir(const State& st, const std::string& dir, bool movable = false);
   // Applies a step's result to the state: diff id, top layer, history, key.
   void apply(State& st, const std::string& key, const CacheHit& hit, const std::string& created_by);
+  // The layer dirs of st's chain, top first, once the chain is safe to read (pin).
   Result<std::vector<std::string>> lowers(const State& st);
+  // Makes sure the chain ending at `chain` cannot be deleted while this build runs. Layers this
+  // build made, and the top layers of the cache rows it hit, are safe already: it holds a
+  // reference on the first, and cache rows (which hold one each) are only deleted under the
+  // exclusive store lock, which waits for this build's shared one. Any other layer (an image's,
+  // which `rmi` may drop at any time) gets a reference of the build, taken here: only when a step
+  // is about to read it, so a rebuild whose steps all hit the cache writes nothing.
+  Status pin(const std::string& chain);
 
   // ---- RUN (build_run.cc) ----
   Status run_step(Stage& s, const build::Instruction& ins, int n);
@@ -98,6 +106,7 @@ class Builder {
   std::map<std::string, std::string> build_args_;  // --build-arg, resolved
   std::set<std::string> consumed_args_;
   std::vector<std::string> held_;  // layer refs this build holds until it ends
+  std::set<std::string> safe_;     // chains safe to read without a reference (see pin)
   UniqueFd lock_;
   std::mutex mu_;                   // the builder lock (see the class comment)
   std::condition_variable stage_cv_;  // a stage ended (with mu_)

@@ -1,9 +1,11 @@
 #include "image/store.h"
 
 #include <fcntl.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
+#include <thread>
 
 #include "archive/archive.h"
 #include "archive/decompress.h"
@@ -281,6 +283,42 @@ Result<std::string> Store::uncompressed_layer_blob(const std::string& diff_id) {
     BERTH_ASSIGN_OR_RETURN(auto writer, content_->writer());
     BERTH_TRY(archive::decompress(fd.get(), [&](std::string_view c) { return writer.write(c); }));
     return writer.commit(diff_id);
+  }
+  BERTH_ASSIGN_OR_RETURN(auto dirs, db_->query("SELECT chain_id FROM layers WHERE diff_id = ?1",
+                                               diff_id));
+  std::vector<std::string> chains;
+  while (true) {
+    BERTH_ASSIGN_OR_RETURN(bool row, dirs.step());
+    if (!row) break;
+    chains.push_back(dirs.col_text(0));
+  }
+  BERTH_TRY(dirs.reset());
+  for (const auto& chain : chains) {
+    BERTH_ASSIGN_OR_RETURN(auto layer, layers_->get(chain));
+    if (!layer || !path_exists(layer->path)) continue;
+    // The tar streams through a pipe into the content store, which checks its digest.
+    int p[2];
+    if (::pipe2(p, O_CLOEXEC) != 0) return sys_error("pipe");
+    UniqueFd rd(p[0]), wr(p[1]);
+    Result<std::string> stored = internal_error("layer blob was not stored");
+    std::thread reader([&] {
+      stored = content_->import_fd(rd.get(), diff_id);
+      char buf[1 << 16];  // a failed ingest still drains the pipe, so the export ends
+      while (!stored.ok() && ::read(rd.get(), buf, sizeof buf) > 0) {
+      }
+    });
+    archive::ExportOptions eo;
+    eo.compression = archive::Compression::kNone;
+    eo.overlay_whiteouts = true;
+    auto exported = archive::export_layer(layer->path, wr.get(), eo);
+    wr.reset();
+    reader.join();
+    if (!exported.ok()) return std::move(exported).error().context("making the tar of layer " + diff_id);
+    if (!stored.ok()) return std::move(stored).error().context("making the tar of layer " + diff_id);
+    BERTH_TRY(db_->run("UPDATE layers SET compressed_digest = ?1 WHERE diff_id = ?1 AND "
+                       "compressed_digest IS NULL",
+                       diff_id));
+    return *stored;
   }
   return not_found("no blob holds layer " + diff_id);
 }

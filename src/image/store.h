@@ -76,7 +76,9 @@ class Store {
   Result<ImageRecord> add(const NewImage& img);
 
   // A blob holding the layer's uncompressed tar (its digest is `diff_id`), made from the layer's
-  // compressed blob when only that one is stored.
+  // compressed blob when only that one is stored, or else from a layer dir with that diff id (the
+  // builder keeps no tar of a COPY layer): export_layer is deterministic, and the blob commits
+  // only when its digest is the diff id. The blob is then recorded on those layers (kept by GC).
   Result<std::string> uncompressed_layer_blob(const std::string& diff_id);
 
   // Points `ref` (with tag) at the image; returns the id it pointed at before, if another.

@@ -1,5 +1,6 @@
 #include "snapshot/layer_store.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -49,6 +50,42 @@ Result<LockedTemp> make_locked_temp(const std::string& layers_dir) {
     if (st.st_nlink > 0) return LockedTemp{std::move(fd), std::move(dir)};
     dir.release();
   }
+}
+
+// fsyncs every regular file and directory under dir_fd (and dir_fd itself): the durable form of a
+// small layer, without syncfs's wait for the rest of the file system's dirty data. Symlinks,
+// devices and fifos have no data; their inodes are in the journal commit of the directory fsyncs.
+Status fsync_tree(int dir_fd, const std::string& path) {
+  int dup = ::openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dup < 0) return sys_error("open " + path);
+  DIR* d = ::fdopendir(dup);
+  if (!d) {
+    ::close(dup);
+    return sys_error("opendir " + path);
+  }
+  std::vector<std::pair<std::string, unsigned char>> names;
+  while (struct dirent* e = ::readdir(d)) {
+    std::string n = e->d_name;
+    if (n != "." && n != "..") names.emplace_back(n, e->d_type);
+  }
+  ::closedir(d);
+  for (const auto& [n, type] : names) {
+    unsigned char t = type;
+    if (t == DT_UNKNOWN) {
+      struct stat st;
+      if (::fstatat(dir_fd, n.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) return sys_error("stat " + n);
+      t = S_ISDIR(st.st_mode) ? DT_DIR : S_ISREG(st.st_mode) ? DT_REG : DT_UNKNOWN;
+    }
+    if (t != DT_DIR && t != DT_REG) continue;
+    int fd = ::openat(dir_fd, n.c_str(),
+                      O_RDONLY | O_NOFOLLOW | O_CLOEXEC | (t == DT_DIR ? O_DIRECTORY : O_NONBLOCK));
+    if (fd < 0) return sys_error("open " + path + "/" + n);
+    UniqueFd f(fd);
+    if (t == DT_DIR) BERTH_TRY(fsync_tree(f.get(), path + "/" + n));
+    else if (::fsync(f.get()) != 0) return sys_error("fsync " + path + "/" + n);
+  }
+  if (::fsync(dir_fd) != 0) return sys_error("fsync " + path);
+  return {};
 }
 
 }  // namespace
@@ -113,6 +150,19 @@ Result<LayerStore::Layer> LayerStore::create(const std::string& parent_chain,
                                              std::optional<std::string> expected_diff_id,
                                              const Fill& fill,
                                              std::optional<std::string> compressed_digest) {
+  return create_sized(
+      parent_chain, std::move(expected_diff_id),
+      [&](const std::string& diff_dir) -> Result<Filled> {
+        BERTH_ASSIGN_OR_RETURN(std::string id, fill(diff_dir));
+        return Filled{std::move(id), std::nullopt, std::nullopt};
+      },
+      std::move(compressed_digest));
+}
+
+Result<LayerStore::Layer> LayerStore::create_sized(const std::string& parent_chain,
+                                                   std::optional<std::string> expected_diff_id,
+                                                   const FillSized& fill,
+                                                   std::optional<std::string> compressed_digest) {
   if (!parent_chain.empty()) BERTH_TRY(internal::check_digest(parent_chain, "parent chain id"));
   if (expected_diff_id) BERTH_TRY(internal::check_digest(*expected_diff_id, "diff id"));
   if (compressed_digest) BERTH_TRY(internal::check_digest(*compressed_digest, "compressed digest"));
@@ -136,17 +186,30 @@ Result<LayerStore::Layer> LayerStore::create(const std::string& parent_chain,
   std::string diff_dir = path_join(tmp.dir.path(), "diff");
   if (::mkdir(diff_dir.c_str(), 0755) < 0) return sys_error("mkdir " + diff_dir);
 
-  Result<std::string> filled = fill(diff_dir);
+  Result<Filled> filled = fill(diff_dir);
   if (!filled.ok()) return std::move(filled).error().context("extracting layer");
-  std::string diff_id = std::move(filled).value();
+  std::string diff_id = std::move(filled->diff_id);
   BERTH_TRY_CTX(internal::check_digest(diff_id, "diff id"), "extracting layer");
   if (expected_diff_id && *expected_diff_id != diff_id) {
     return invalid_argument("diff id mismatch: expected " + *expected_diff_id + ", got " + diff_id);
   }
-  BERTH_ASSIGN_OR_RETURN(uint64_t size, disk_usage(diff_dir));
-  // The row must not commit before the files are durable (DESIGN.md §3); one syncfs is far
-  // cheaper than an fsync per extracted file.
-  if (::syncfs(tmp.lock.get()) < 0) return sys_error("syncfs " + tmp.dir.path());
+  uint64_t size = 0;
+  if (filled->size) {
+    size = *filled->size;
+  } else {
+    BERTH_ASSIGN_OR_RETURN(size, disk_usage(diff_dir));
+  }
+  // The row must not commit before the files are durable (DESIGN.md §3). For a big layer one
+  // syncfs is far cheaper than an fsync per extracted file; a small one (a COPY of a config file,
+  // a RUN that wrote a few files) fsyncs its own files rather than wait for the whole file
+  // system's dirty data, other processes' included.
+  if (filled->entries && *filled->entries <= kFsyncEntries) {
+    BERTH_ASSIGN_OR_RETURN(UniqueFd diff_fd, open_file(diff_dir, O_RDONLY | O_DIRECTORY));
+    BERTH_TRY(fsync_tree(diff_fd.get(), diff_dir));
+    BERTH_TRY(fsync_dir(tmp.dir.path()));
+  } else if (::syncfs(tmp.lock.get()) < 0) {
+    return sys_error("syncfs " + tmp.dir.path());
+  }
   return insert_layer(parent_chain, diff_id, tmp.dir, size, compressed_digest);
 }
 

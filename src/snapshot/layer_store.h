@@ -78,6 +78,17 @@ class LayerStore {
   // Fills `diff_dir` (an empty directory) with the layer's files and returns the diff id it
   // computed ("sha256:<hex>" of the uncompressed tar stream).
   using Fill = std::function<Result<std::string>(const std::string& diff_dir)>;
+  // A fill that knows what it wrote: the layer's size (bytes of regular files, each inode once)
+  // and how many entries it has. The store then skips its own walk for the size, and makes a
+  // small layer (kFsyncEntries entries or fewer) durable by fsyncing its files and directories
+  // instead of syncing the whole file system (which waits for every process's dirty data).
+  struct Filled {
+    std::string diff_id;
+    std::optional<uint64_t> size;
+    std::optional<uint64_t> entries;
+  };
+  using FillSized = std::function<Result<Filled>(const std::string& diff_dir)>;
+  static constexpr uint64_t kFsyncEntries = 64;
 
   // `root` is berth's root (layers live in root/layers); `db` must outlive the store.
   LayerStore(std::string root, metadata::Db& db);
@@ -96,6 +107,10 @@ class LayerStore {
   // - kNotFound "parent layer sha256:.. not found" when parent_chain is not a layer.
   Result<Layer> create(const std::string& parent_chain, std::optional<std::string> expected_diff_id,
                        const Fill& fill, std::optional<std::string> compressed_digest = {});
+  // The same with a fill that reports its size and entry count (see Filled).
+  Result<Layer> create_sized(const std::string& parent_chain,
+                             std::optional<std::string> expected_diff_id, const FillSized& fill,
+                             std::optional<std::string> compressed_digest = {});
 
   // One more reference on an existing layer. kNotFound "layer sha256:.. not found".
   Status acquire(const std::string& chain_id);

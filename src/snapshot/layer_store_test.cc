@@ -110,6 +110,42 @@ TEST_F(LayerStoreTest, CreateBaseLayer) {
   EXPECT_FALSE(none->has_value());
 }
 
+// A fill that reports its size and entry count: the store takes the size as given (no walk) and,
+// for a small layer, fsyncs its files instead of the file system; a big one is synced as before.
+TEST_F(LayerStoreTest, SizedFillReportsSizeAndEntries) {
+  auto small = store_->create_sized("", std::nullopt,
+                                    [](const std::string& diff) -> Result<LayerStore::Filled> {
+                                      BERTH_TRY(mkdir_all(path_join(diff, "etc/conf.d")));
+                                      BERTH_TRY(atomic_write_file(path_join(diff, "etc/conf.d/a"), "abc"));
+                                      if (::symlink("conf.d/a", path_join(diff, "etc/link").c_str()) != 0)
+                                        return sys_error("symlink");
+                                      return LayerStore::Filled{kD1, 1234, 4};
+                                    });
+  ASSERT_TRUE(small.ok()) << small.error().message();
+  EXPECT_EQ(small->size, 1234u);  // as reported, not measured
+  EXPECT_EQ(*read_file(small->path + "/etc/conf.d/a"), "abc");
+  EXPECT_EQ(names_in(layers()), std::vector<std::string>{"1"});
+
+  auto big = store_->create_sized(kD1, std::nullopt,
+                                  [](const std::string& diff) -> Result<LayerStore::Filled> {
+                                    BERTH_TRY(atomic_write_file(path_join(diff, "x"), "hello"));
+                                    return LayerStore::Filled{kD2, std::nullopt,
+                                                              LayerStore::kFsyncEntries + 1};
+                                  });
+  ASSERT_TRUE(big.ok()) << big.error().message();
+  EXPECT_EQ(big->size, 5u);  // measured: the fill did not say
+  EXPECT_EQ(big->chain_id, kC2);
+  EXPECT_EQ(big->parent, kD1);
+
+  // A failing sized fill leaves nothing behind.
+  auto bad = store_->create_sized("", std::nullopt,
+                                  [](const std::string&) -> Result<LayerStore::Filled> {
+                                    return LayerStore::Filled{"not-a-digest", 1, 1};
+                                  });
+  EXPECT_FALSE(bad.ok());
+  EXPECT_EQ(names_in(layers()), (std::vector<std::string>{"1", "2"}));
+}
+
 TEST_F(LayerStoreTest, ExistingLayerIsReturnedWithoutFilling) {
   must_create("", kD1);
   EXPECT_EQ(fills_, 1);

@@ -569,3 +569,39 @@ DF
   run berth network inspect bridge --format '{{len .Containers}}'
   [ "$output" = 0 ]
 }
+
+@test "COPY layers keep no tar until save needs one: save makes it from the layer and load gives the same image; an unchanged rebuild writes nothing" {
+  ctx lazytar
+  mkdir -p src/sub
+  for i in 1 2 3; do echo "file $i" > "src/sub/f$i"; done
+  ln -s sub/f1 src/link
+  # WORKDIR of a dir the base has, then of a new one (a layer): neither may write on a rebuild.
+  printf 'FROM busybox\nWORKDIR /etc\nWORKDIR /work\nCOPY src/ /app/\nCOPY --from=busybox /bin/busybox /tools/bb\n' > Dockerfile
+  run berth build -q -t lazytar .
+  expect_status 0
+  id="$output"
+  diffs=$(berth inspect --format '{{range .RootFS.Layers}}{{println .}}{{end}}' "$id" | grep sha256 | tail -2)
+  [ "$(wc -l <<<"$diffs")" -eq 2 ]
+  for d in $diffs; do [ ! -e "$BERTH_TEST_ROOT/blobs/sha256/${d#sha256:}" ]; done
+  # An unchanged rebuild: every step cached, the database file untouched (no write, no checkpoint).
+  before=$(stat -c '%Y.%s' "$BERTH_TEST_ROOT/berth.db")
+  sleep 1.1
+  run berth build -q -t lazytar .
+  expect_status 0
+  [ "$output" = "$id" ]
+  [ "$(stat -c '%Y.%s' "$BERTH_TEST_ROOT/berth.db")" = "$before" ]
+  # save makes each tar from its layer dir, checked against the diff id, and keeps it.
+  run berth save -o "$CTX/img.tar" lazytar
+  expect_status 0
+  for d in $diffs; do [ -e "$BERTH_TEST_ROOT/blobs/sha256/${d#sha256:}" ]; done
+  berth system prune -f >/dev/null
+  for d in $diffs; do [ -e "$BERTH_TEST_ROOT/blobs/sha256/${d#sha256:}" ]; done
+  berth rmi lazytar >/dev/null
+  berth builder prune -f >/dev/null
+  run berth load -i "$CTX/img.tar"
+  expect_status 0
+  run berth inspect --format '{{.Id}}' lazytar
+  [ "$output" = "$id" ]
+  run berth run --rm lazytar cat /app/link
+  [ "$output" = "file 1" ]
+}
