@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <utility>
 
+#include "base/libcrypto.h"
 #include "base/fs.h"
 
 namespace berth::content {
@@ -19,8 +20,8 @@ namespace berth::content {
 namespace internal {
 
 struct HashCtx {
-  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-  ~HashCtx() { EVP_MD_CTX_free(ctx); }
+  EVP_MD_CTX* ctx = libcrypto().md_ctx_new();
+  ~HashCtx() { libcrypto().md_ctx_free(ctx); }
 };
 
 }  // namespace internal
@@ -38,7 +39,7 @@ bool is_lower_hex64(std::string_view s) {
 
 Result<std::unique_ptr<internal::HashCtx>> new_hash() {
   auto h = std::make_unique<internal::HashCtx>();
-  if (!h->ctx || EVP_DigestInit_ex(h->ctx, EVP_sha256(), nullptr) != 1) {
+  if (!h->ctx || libcrypto().digest_init_ex(h->ctx, libcrypto().sha256(), nullptr) != 1) {
     return internal_error("initializing sha256");
   }
   return h;
@@ -46,13 +47,13 @@ Result<std::unique_ptr<internal::HashCtx>> new_hash() {
 
 void hash_update(internal::HashCtx& h, std::string_view data) {
   // EVP_DigestUpdate cannot fail for sha256 on an initialized context.
-  EVP_DigestUpdate(h.ctx, data.data(), data.size());
+  libcrypto().digest_update(h.ctx, data.data(), data.size());
 }
 
 std::string hash_final(internal::HashCtx& h) {
   std::array<unsigned char, EVP_MAX_MD_SIZE> md{};
   unsigned int len = 0;
-  EVP_DigestFinal_ex(h.ctx, md.data(), &len);
+  libcrypto().digest_final_ex(h.ctx, md.data(), &len);
   static constexpr char kHex[] = "0123456789abcdef";
   std::string out(kPrefix);
   for (unsigned i = 0; i < len; ++i) {
@@ -131,7 +132,7 @@ Status validate_digest(std::string_view digest) {
 
 std::string sha256_digest(std::string_view data) {
   internal::HashCtx h;
-  EVP_DigestInit_ex(h.ctx, EVP_sha256(), nullptr);
+  libcrypto().digest_init_ex(h.ctx, libcrypto().sha256(), nullptr);
   hash_update(h, data);
   return hash_final(h);
 }

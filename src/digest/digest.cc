@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <utility>
 
+#include "base/libcrypto.h"
 #include "base/fs.h"
 #include "base/strings.h"
 #include "base/unique_fd.h"
@@ -84,12 +85,12 @@ std::string Digest::str() const {
 
 struct Sha256::Ctx {
   EVP_MD_CTX* md = nullptr;
-  ~Ctx() { EVP_MD_CTX_free(md); }
+  ~Ctx() { libcrypto().md_ctx_free(md); }
 };
 
 Sha256::Sha256() : ctx_(std::make_unique<Ctx>()) {
-  ctx_->md = EVP_MD_CTX_new();
-  if (ctx_->md == nullptr || EVP_DigestInit_ex(ctx_->md, EVP_sha256(), nullptr) != 1) {
+  ctx_->md = libcrypto().md_ctx_new();
+  if (ctx_->md == nullptr || libcrypto().digest_init_ex(ctx_->md, libcrypto().sha256(), nullptr) != 1) {
     openssl_failed();
   }
 }
@@ -100,14 +101,14 @@ Sha256& Sha256::operator=(Sha256&&) noexcept = default;
 
 void Sha256::update(const void* data, size_t size) {
   if (size == 0) return;
-  if (EVP_DigestUpdate(ctx_->md, data, size) != 1) openssl_failed();
+  if (libcrypto().digest_update(ctx_->md, data, size) != 1) openssl_failed();
 }
 
 Digest Sha256::finish() {
   unsigned char sum[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
-  if (EVP_DigestFinal_ex(ctx_->md, sum, &len) != 1) openssl_failed();
-  if (EVP_DigestInit_ex(ctx_->md, EVP_sha256(), nullptr) != 1) openssl_failed();
+  if (libcrypto().digest_final_ex(ctx_->md, sum, &len) != 1) openssl_failed();
+  if (libcrypto().digest_init_ex(ctx_->md, libcrypto().sha256(), nullptr) != 1) openssl_failed();
   static constexpr char kHex[] = "0123456789abcdef";
   std::string hex;
   hex.reserve(2 * len);

@@ -12,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/libcrypto.h"
 #include "base/fs.h"
 #include "base/scope_exit.h"
 #include "base/strings.h"
@@ -143,7 +144,7 @@ AuthFiles AuthFiles::from_env() {
 std::string encode_basic(std::string_view user, std::string_view password) {
   std::string in = std::string(user) + ":" + std::string(password);
   std::string out(4 * ((in.size() + 2) / 3) + 1, '\0');
-  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+  int n = libcrypto().encode_block(reinterpret_cast<unsigned char*>(out.data()),
                           reinterpret_cast<const unsigned char*>(in.data()),
                           static_cast<int>(in.size()));
   out.resize(static_cast<size_t>(n));
@@ -155,7 +156,7 @@ Result<std::pair<std::string, std::string>> decode_basic(std::string_view b64) {
   auto bad = [] { return invalid_argument("invalid auth configuration"); };
   if (in.empty() || in.size() % 4 != 0) return bad();
   std::string out(in.size() / 4 * 3 + 1, '\0');
-  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+  int n = libcrypto().decode_block(reinterpret_cast<unsigned char*>(out.data()),
                           reinterpret_cast<const unsigned char*>(in.data()),
                           static_cast<int>(in.size()));
   if (n < 0) return bad();

@@ -4,6 +4,7 @@
 
 #include "registry/curl_api.h"
 #include <dirent.h>
+#include <dlfcn.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <unistd.h>
@@ -15,6 +16,7 @@
 #include <mutex>
 
 #include "base/fs.h"
+#include "base/libcrypto.h"
 #include "base/scope_exit.h"
 #include "base/strings.h"
 
@@ -121,9 +123,17 @@ int on_seek(void* ud, curl_off_t offset, int origin) {
 
 CURLcode on_ssl_ctx(CURL*, void* ssl_ctx, void* ud) {
   auto* tls = static_cast<const TlsOptions*>(ud);
-  X509_STORE* store = SSL_CTX_get_cert_store(static_cast<SSL_CTX*>(ssl_ctx));
+  // libssl is loaded by then: libcurl (dlopen'd) links it. Looked up, not linked, so that berth
+  // itself loads neither libssl nor libcrypto at start (base/libcrypto.h).
+  using GetStore = X509_STORE* (*)(const SSL_CTX*);
+  static GetStore get_store = [] {
+    void* ssl = ::dlopen("libssl.so.3", RTLD_NOW | RTLD_LOCAL);
+    return ssl ? reinterpret_cast<GetStore>(::dlsym(ssl, "SSL_CTX_get_cert_store")) : nullptr;
+  }();
+  if (!get_store) return CURLE_SSL_CACERT_BADFILE;
+  X509_STORE* store = get_store(static_cast<SSL_CTX*>(ssl_ctx));
   for (const auto& f : tls->ca_files)
-    if (X509_STORE_load_file(store, f.c_str()) != 1) return CURLE_SSL_CACERT_BADFILE;
+    if (libcrypto().x509_store_load_file(store, f.c_str()) != 1) return CURLE_SSL_CACERT_BADFILE;
   return CURLE_OK;
 }
 

@@ -3,7 +3,6 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <locale.h>
-#include <openssl/evp.h>
 #include <unistd.h>
 #include <zlib.h>
 #include <zstd.h>
@@ -12,6 +11,8 @@
 #include <cstdlib>
 #include <thread>
 #include <utility>
+
+#include "base/libcrypto.h"
 
 namespace berth::archive::internal {
 namespace {
@@ -292,25 +293,25 @@ locale_t locale_for(LocaleScope::Kind kind) {
 
 }  // namespace
 
-Sha256::Sha256() : ctx_(EVP_MD_CTX_new()) {
+Sha256::Sha256() : ctx_(libcrypto().md_ctx_new()) {
   // Only fails on allocation failure, like operator new.
-  if (!ctx_ || EVP_DigestInit_ex(ctx_, EVP_sha256(), nullptr) != 1) std::abort();
+  if (!ctx_ || libcrypto().digest_init_ex(ctx_, libcrypto().sha256(), nullptr) != 1) std::abort();
 }
 Sha256::Sha256(Sha256&& o) noexcept : ctx_(std::exchange(o.ctx_, nullptr)) {}
 Sha256& Sha256::operator=(Sha256&& o) noexcept {
   std::swap(ctx_, o.ctx_);
   return *this;
 }
-Sha256::~Sha256() { EVP_MD_CTX_free(ctx_); }
+Sha256::~Sha256() { libcrypto().md_ctx_free(ctx_); }
 
 void Sha256::update(std::string_view data) {
-  if (!data.empty()) EVP_DigestUpdate(ctx_, data.data(), data.size());
+  if (!data.empty()) libcrypto().digest_update(ctx_, data.data(), data.size());
 }
 
 std::string Sha256::finish() {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
-  EVP_DigestFinal_ex(ctx_, md, &len);
+  libcrypto().digest_final_ex(ctx_, md, &len);
   static constexpr char kHex[] = "0123456789abcdef";
   std::string out = "sha256:";
   for (unsigned i = 0; i < len; ++i) {
