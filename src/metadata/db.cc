@@ -243,6 +243,10 @@ Db::Db(Db&&) noexcept = default;
 Db& Db::operator=(Db&&) noexcept = default;
 Db::~Db() = default;
 
+namespace {
+constexpr int kWalPages = 64;  // 256 KiB at SQLite's 4 KiB pages (see Db::open)
+}  // namespace
+
 Result<Db> Db::open(const std::string& path, const DbOptions& opts) {
   auto conn = std::make_unique<internal::Conn>();
   int rc =
@@ -252,7 +256,9 @@ Result<Db> Db::open(const std::string& path, const DbOptions& opts) {
   sqlite3_extended_result_codes(conn->db, 1);
   // Each berth command is a short process: checkpointing the WAL when it closes the database
   // would cost every command a checkpoint and an fsync of the main file. The WAL stays (it is
-  // as durable), and SQLite checkpoints it when it grows past 1000 pages.
+  // as durable), and is checkpointed every kWalPages pages instead (wal_autocheckpoint below):
+  // small, because the next process to open the database, finding no other connection, rebuilds
+  // the WAL index by reading every frame written since the last checkpoint.
   sqlite3_db_config(conn->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, nullptr);
   sqlite3_busy_timeout(conn->db, static_cast<int>(opts.busy_timeout.count()));
   Db db(std::move(conn));
@@ -262,6 +268,7 @@ Result<Db> Db::open(const std::string& path, const DbOptions& opts) {
   BERTH_TRY_CTX(db.exec(opts.durable ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL"),
                 ctx);
   BERTH_TRY_CTX(db.exec("PRAGMA foreign_keys=ON"), ctx);
+  BERTH_TRY_CTX(db.exec("PRAGMA wal_autocheckpoint=" + std::to_string(kWalPages)), ctx);
   BERTH_TRY_CTX(migrate(db), ctx);
   return db;
 }
