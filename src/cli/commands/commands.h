@@ -51,6 +51,16 @@ std::optional<Result<int>> attach_socket(engine::Engine& e, const engine::Contai
 Result<int> run_tty_through_monitor(engine::Engine& e, const engine::ContainerRecord& c,
                                     const std::string& detach_keys);
 
+// `ps` and `container ls|list` (commands/ps.cc).
+void add_ps(CLI::App* parent, const std::string& name, Cli& cli);
+// `logs` and `attach` (commands/logs.cc).
+void add_logs(CLI::App* parent, Cli& cli);
+void add_attach(CLI::App* parent, Cli& cli);
+// Streams a running container's output from its json-file log, starting at `since` (unix
+// nanos), until it exits; returns its exit code (commands/logs.cc).
+Result<int> attach_output(engine::Engine& e, const engine::ContainerRecord& c, int64_t since,
+                          bool sig_proxy, Cli& cli);
+
 // A byte-size flag (--memory, --shm-size...): "512m", "2g", or -1; Docker's flag error otherwise.
 Result<int64_t> size_flag(const std::string& flag, const std::string& v);
 
