@@ -233,8 +233,10 @@ Result<ContainerRecord> Engine::create_container(const RunRequest& req) {
   }
   BERTH_TRY(write_file_unsynced(path_join(dir, "config.json"), oci::serialize_runtime_spec(spec)));
   // The bundle's files were written unsynced (no one reads them before the record exists): one
-  // fsync each and one of the directory, instead of a rename and two fsyncs per file.
-  BERTH_TRY(sync_files(dir, {"hostname", "hosts", "resolv.conf", "config.json"}));
+  // fsync each and one of the directory, instead of a rename and two fsyncs per file. Not for
+  // --rm: after a power loss such a container is removed anyway (`system check`, as Docker
+  // removes them when its daemon restarts), so its bundle need not survive one.
+  if (!req.remove) BERTH_TRY(sync_files(dir, {"hostname", "hosts", "resolv.conf", "config.json"}));
 
   Json conf = Json::object();
   conf["Cmd"] = user_args;

@@ -16,9 +16,11 @@
 #include <thread>
 
 #include "base/fs.h"
+#include "base/log.h"
 #include "base/proc.h"
 #include "base/strings.h"
 #include "engine/attach.h"
+#include "engine/container_state.h"
 #include "engine/engine.h"
 #include "engine/health.h"
 #include "engine/logs.h"
@@ -131,7 +133,15 @@ Result<std::vector<std::string>> Engine::boot() {
   for (const auto& c : all) {
     if (c.state == "running" || c.state == "restarting") continue;
     Json conf = Json::parse(c.config, nullptr, false);
-    if (conf.is_discarded() || !conf.contains("RestartPolicy")) continue;
+    if (conf.is_discarded()) continue;
+    // A --rm container the reboot ended: removed, as Docker's daemon does when it starts (its
+    // bundle was never fsynced: containers.cc).
+    if (conf.value("AutoRemove", false) && !monitor_alive(c, container_dir(c.id))) {
+      if (auto st = remove_container(c.id, true, true); !st.ok())
+        spdlog::warn("removing --rm container {}: {}", c.name, st.error().message());
+      continue;
+    }
+    if (!conf.contains("RestartPolicy")) continue;
     std::string policy = conf["RestartPolicy"].value("Name", "no");
     // Docker's rules after a daemon restart: `always` starts even after a user's stop;
     // `unless-stopped` only if the user did not stop it.

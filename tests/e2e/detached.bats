@@ -150,9 +150,10 @@ wait_for() {  # wait_for COMMAND...: retry for up to 5 s
   berth run -d --name boot-unless --restart unless-stopped colorai/cauchycv_visdom:0.2.7 sleep 1000 >/dev/null
   berth run -d --name boot-stopped --restart unless-stopped colorai/cauchycv_visdom:0.2.7 sleep 1000 >/dev/null
   berth run -d --name boot-no colorai/cauchycv_visdom:0.2.7 sleep 1000 >/dev/null
+  berth run -d --rm --name boot-rm colorai/cauchycv_visdom:0.2.7 sleep 1000 >/dev/null
   berth stop -t 1 boot-stopped >/dev/null
   # A reboot: every monitor and container dies at once, without a word to berth.
-  for n in boot-always boot-unless boot-no; do
+  for n in boot-always boot-unless boot-no boot-rm; do
     pid=$(berth inspect --format '{{.State.Pid}}' $n)
     mon=$(awk '/^PPid:/ {print $2}' /proc/$pid/status)
     kill -KILL "$mon" "$pid"
@@ -166,6 +167,9 @@ wait_for() {  # wait_for COMMAND...: retry for up to 5 s
   [[ "$output" != *boot-stopped* && "$output" != *boot-no* ]]
   run berth ps --format '{{.Names}}'
   [[ "$output" == *boot-always* && "$output" == *boot-unless* ]]
+  # The --rm container the reboot ended is gone, as after a Docker daemon restart.
+  run berth ps -a --format '{{.Names}}'
+  [[ "$output" != *boot-rm* && "$output" == *boot-no* ]]
   # Twice is harmless: running containers are left alone.
   run berth system boot
   expect_status 0
