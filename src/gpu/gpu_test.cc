@@ -501,5 +501,24 @@ TEST(Mig, ErrorsNameTheValueAndWhatExists) {
   EXPECT_EQ(err("\"device=0:2\"").rfind("MIG device 0:2: NVIDIA capability device", 0), 0u);
 }
 
+TEST(Mig, HostNvidiaSmiRunsTheDriverTreesCopyAndGivesUpOnAHang) {
+  TempDir root;
+  std::string smi = root.write("usr/bin/nvidia-smi", "#!/bin/sh\necho \"args: $*\"\n");
+  ASSERT_EQ(::chmod(smi.c_str(), 0755), 0);
+  auto out = host_nvidia_smi(root.path())({"-L"});
+  ASSERT_TRUE(out.ok()) << out.error().message();
+  EXPECT_EQ(*out, "args: -L\n");
+  // A wedged driver: nvidia-smi never answers. The runner kills it at the timeout.
+  ASSERT_TRUE(atomic_write_file(smi, "#!/bin/sh\nexec sleep 30\n").ok());
+  ASSERT_EQ(::chmod(smi.c_str(), 0755), 0);
+  auto start = std::chrono::steady_clock::now();
+  auto hung = host_nvidia_smi(root.path(), std::chrono::milliseconds(300))({"-L"});
+  auto took = std::chrono::steady_clock::now() - start;
+  ASSERT_FALSE(hung.ok());
+  EXPECT_EQ(hung.error().code(), Code::kUnavailable);
+  EXPECT_NE(hung.error().message().find("did not answer within 300 ms"), std::string::npos);
+  EXPECT_LT(took, std::chrono::seconds(5));
+}
+
 }  // namespace
 }  // namespace berth::gpu

@@ -3,6 +3,8 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
 #include <spawn.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -106,8 +108,8 @@ std::vector<std::pair<int, int>> proc_instances(const NvidiaDriver& d, int gpu_m
 
 }  // namespace
 
-SmiRunner host_nvidia_smi(const std::string& root) {
-  return [root](const std::vector<std::string>& args) -> Result<std::string> {
+SmiRunner host_nvidia_smi(const std::string& root, std::chrono::milliseconds timeout) {
+  return [root, timeout](const std::vector<std::string>& args) -> Result<std::string> {
     std::string prog = "nvidia-smi";
     if (root != "/" && !root.empty()) {
       prog.clear();
@@ -137,7 +139,19 @@ SmiRunner host_nvidia_smi(const std::string& root) {
     out_w.reset();
     std::string text;
     char buf[4096];
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    bool timed_out = false;
     while (true) {
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          deadline - std::chrono::steady_clock::now());
+      pollfd p{out_r.get(), POLLIN, 0};
+      int r = left.count() > 0 ? ::poll(&p, 1, static_cast<int>(left.count())) : 0;
+      if (r < 0 && errno == EINTR) continue;
+      if (r == 0) {
+        timed_out = true;
+        ::kill(pid, SIGKILL);
+        break;
+      }
       ssize_t n = ::read(out_r.get(), buf, sizeof buf);
       if (n < 0 && errno == EINTR) continue;
       if (n <= 0) break;
@@ -146,6 +160,9 @@ SmiRunner host_nvidia_smi(const std::string& root) {
     int status = 0;
     while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
     }
+    if (timed_out)
+      return unavailable(prog + " " + join(args, " ") + " did not answer within " +
+                         std::to_string(timeout.count()) + " ms");
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
       return failed_precondition(prog + " " + join(args, " ") + " failed (exit status " +
                                  std::to_string(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status)) + ")");

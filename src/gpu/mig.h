@@ -17,6 +17,7 @@
 
 #include <functional>
 #include <set>
+#include <chrono>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -39,7 +40,10 @@ struct MigDevice {
 // Runs nvidia-smi with `args` and returns its standard output.
 using SmiRunner = std::function<Result<std::string>(const std::vector<std::string>& args)>;
 // The driver tree's nvidia-smi (<root>/usr/bin, ...; $PATH when root is "/").
-SmiRunner host_nvidia_smi(const std::string& root);
+// A wedged driver can hang nvidia-smi: after `timeout` it is killed and the run fails
+// (kUnavailable, naming the command), so `run --gpus` does not hang with it.
+SmiRunner host_nvidia_smi(const std::string& root,
+                          std::chrono::milliseconds timeout = std::chrono::seconds(10));
 
 // `nvidia-smi -L`: the MIG lines under each "GPU N:" line (old-form UUIDs also give gi/ci).
 std::vector<MigDevice> parse_smi_list(std::string_view text);

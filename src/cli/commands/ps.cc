@@ -100,7 +100,7 @@ void run_ps(Cli& cli, const PsFlags& f) {
     j["Command"] = "\"" + (f.no_trunc ? command : ellipsis(command, 20)) + "\"";
     j["RunningFor"] = format::time_ago(c.created / 1000000000, now);
     j["CreatedAt"] = format::format_local_created(c.created / 1000000000);
-    j["Status"] = status_text(c, now, paused, (*eng)->health_of(c));
+    j["Status"] = status_text(c, now, paused, health);
     j["State"] = state;
     j["Ports"] = ports_column(**eng, c);
     j["Names"] = c.name;
