@@ -1,12 +1,11 @@
 // dlopen of libcrypto (see libcrypto.h).
 #include "base/libcrypto.h"
 
-#include <dlfcn.h>
-
 #include <cstdio>
 #include <cstdlib>
 #include <mutex>
-#include <type_traits>
+
+#include "base/dl.h"
 
 namespace berth {
 
@@ -14,25 +13,20 @@ const LibCrypto& libcrypto() {
   static std::once_flag once;
   static LibCrypto api;
   std::call_once(once, [] {
-    void* lib = ::dlopen("libcrypto.so.3", RTLD_NOW | RTLD_LOCAL);
-    auto fail = [](const char* what) {
-      std::fprintf(stderr, "berth: loading libcrypto.so.3: %s\n", what);
+    DlLibrary lib("libcrypto.so.3");
+    lib.get(api.md_ctx_new, "EVP_MD_CTX_new");
+    lib.get(api.md_ctx_free, "EVP_MD_CTX_free");
+    lib.get(api.sha256, "EVP_sha256");
+    lib.get(api.digest_init_ex, "EVP_DigestInit_ex");
+    lib.get(api.digest_update, "EVP_DigestUpdate");
+    lib.get(api.digest_final_ex, "EVP_DigestFinal_ex");
+    lib.get(api.encode_block, "EVP_EncodeBlock");
+    lib.get(api.decode_block, "EVP_DecodeBlock");
+    lib.get(api.x509_store_load_file, "X509_STORE_load_file");
+    if (!lib.error().empty()) {
+      std::fprintf(stderr, "berth: %s\n", lib.error().c_str());
       std::abort();
-    };
-    if (!lib) fail(::dlerror());
-    auto sym = [&](auto& fn, const char* name) {
-      fn = reinterpret_cast<std::remove_reference_t<decltype(fn)>>(::dlsym(lib, name));
-      if (!fn) fail(name);
-    };
-    sym(api.md_ctx_new, "EVP_MD_CTX_new");
-    sym(api.md_ctx_free, "EVP_MD_CTX_free");
-    sym(api.sha256, "EVP_sha256");
-    sym(api.digest_init_ex, "EVP_DigestInit_ex");
-    sym(api.digest_update, "EVP_DigestUpdate");
-    sym(api.digest_final_ex, "EVP_DigestFinal_ex");
-    sym(api.encode_block, "EVP_EncodeBlock");
-    sym(api.decode_block, "EVP_DecodeBlock");
-    sym(api.x509_store_load_file, "X509_STORE_load_file");
+    }
   });
   return api;
 }

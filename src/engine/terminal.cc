@@ -30,17 +30,20 @@ bool write_all_fd(int fd, const char* p, size_t n) { return write_all(fd, {p, n}
 
 }  // namespace
 
+RawStdin::RawStdin(bool want) {
+  raw_ = want && ::isatty(STDIN_FILENO) && ::tcgetattr(STDIN_FILENO, &saved_) == 0;
+  if (!raw_) return;
+  struct termios t = saved_;
+  ::cfmakeraw(&t);
+  ::tcsetattr(STDIN_FILENO, TCSANOW, &t);
+}
+
+RawStdin::~RawStdin() {
+  if (raw_) ::tcsetattr(STDIN_FILENO, TCSANOW, &saved_);
+}
+
 bool proxy_pty(int master, bool interactive, const std::string& detach_keys) {
-  struct termios saved {};
-  bool raw = interactive && ::isatty(STDIN_FILENO) && ::tcgetattr(STDIN_FILENO, &saved) == 0;
-  if (raw) {
-    struct termios t = saved;
-    ::cfmakeraw(&t);
-    ::tcsetattr(STDIN_FILENO, TCSANOW, &t);
-  }
-  ScopeExit restore([&] {
-    if (raw) ::tcsetattr(STDIN_FILENO, TCSANOW, &saved);
-  });
+  RawStdin raw(interactive);
   struct sigaction sa {};
   sa.sa_handler = note_pty_winch;
   sigemptyset(&sa.sa_mask);

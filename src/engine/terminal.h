@@ -3,9 +3,26 @@
 // Shared by `run -t` (containers.cc) and `exec -t`.
 #pragma once
 
+#include <termios.h>
+
 #include <string>
 
 namespace berth::engine {
+
+// Our stdin in raw mode for the life of this object, when `want` and stdin is a terminal;
+// the saved mode is restored on destruction.
+class RawStdin {
+ public:
+  explicit RawStdin(bool want);
+  ~RawStdin();
+  RawStdin(const RawStdin&) = delete;
+  RawStdin& operator=(const RawStdin&) = delete;
+  bool active() const { return raw_; }
+
+ private:
+  struct termios saved_ {};
+  bool raw_ = false;
+};
 
 // Returns when the pty closes (every process holding its other side has exited): false; or,
 // with `detach_keys` (engine/detach_keys.h) not empty and the user typing them: true, with the

@@ -5,7 +5,6 @@
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netlink.h>
-#include <dlfcn.h>
 #include <nftables/libnftables.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -14,6 +13,7 @@
 #include <memory>
 #include <mutex>
 
+#include "base/dl.h"
 #include "base/strings.h"
 #include "base/unique_fd.h"
 
@@ -141,21 +141,14 @@ Result<const NftApi*> nft_api() {
   static NftApi api;
   static std::string error;
   std::call_once(once, [] {
-    void* lib = ::dlopen("libnftables.so.1", RTLD_NOW | RTLD_LOCAL);  // never closed
-    if (!lib) {
-      error = std::string("loading libnftables.so.1: ") + ::dlerror();
-      return;
-    }
-    auto sym = [&](auto& fn, const char* name) {
-      fn = reinterpret_cast<std::remove_reference_t<decltype(fn)>>(::dlsym(lib, name));
-      if (!fn && error.empty()) error = std::string("loading libnftables.so.1: no symbol ") + name;
-    };
-    sym(api.ctx_new, "nft_ctx_new");
-    sym(api.ctx_free, "nft_ctx_free");
-    sym(api.buffer_output, "nft_ctx_buffer_output");
-    sym(api.buffer_error, "nft_ctx_buffer_error");
-    sym(api.get_error_buffer, "nft_ctx_get_error_buffer");
-    sym(api.run_cmd_from_buffer, "nft_run_cmd_from_buffer");
+    DlLibrary lib("libnftables.so.1");
+    lib.get(api.ctx_new, "nft_ctx_new");
+    lib.get(api.ctx_free, "nft_ctx_free");
+    lib.get(api.buffer_output, "nft_ctx_buffer_output");
+    lib.get(api.buffer_error, "nft_ctx_buffer_error");
+    lib.get(api.get_error_buffer, "nft_ctx_get_error_buffer");
+    lib.get(api.run_cmd_from_buffer, "nft_run_cmd_from_buffer");
+    error = lib.error();
   });
   if (!error.empty()) return unavailable(error);
   return &api;

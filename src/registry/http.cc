@@ -4,7 +4,6 @@
 
 #include "registry/curl_api.h"
 #include <dirent.h>
-#include <dlfcn.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <unistd.h>
@@ -15,6 +14,7 @@
 #include <cstdlib>
 #include <mutex>
 
+#include "base/dl.h"
 #include "base/fs.h"
 #include "base/libcrypto.h"
 #include "base/scope_exit.h"
@@ -127,8 +127,9 @@ CURLcode on_ssl_ctx(CURL*, void* ssl_ctx, void* ud) {
   // itself loads neither libssl nor libcrypto at start (base/libcrypto.h).
   using GetStore = X509_STORE* (*)(const SSL_CTX*);
   static GetStore get_store = [] {
-    void* ssl = ::dlopen("libssl.so.3", RTLD_NOW | RTLD_LOCAL);
-    return ssl ? reinterpret_cast<GetStore>(::dlsym(ssl, "SSL_CTX_get_cert_store")) : nullptr;
+    GetStore fn;
+    DlLibrary("libssl.so.3").get(fn, "SSL_CTX_get_cert_store");
+    return fn;
   }();
   if (!get_store) return CURLE_SSL_CACERT_BADFILE;
   X509_STORE* store = get_store(static_cast<SSL_CTX*>(ssl_ctx));

@@ -17,6 +17,7 @@
 #include "cli/commands/commands.h"
 #include "engine/attach.h"
 #include "engine/detach_keys.h"
+#include "engine/terminal.h"
 
 namespace berth::cli {
 namespace {
@@ -89,16 +90,7 @@ std::optional<Result<int>> attach_socket(engine::Engine& e, const engine::Contai
       });
   }
   std::signal(SIGPIPE, SIG_IGN);
-  struct termios saved {};
-  bool raw = tty && in_open && ::isatty(STDIN_FILENO) && ::tcgetattr(STDIN_FILENO, &saved) == 0;
-  if (raw) {
-    struct termios t = saved;
-    ::cfmakeraw(&t);
-    ::tcsetattr(STDIN_FILENO, TCSANOW, &t);
-  }
-  ScopeExit restore([&] {
-    if (raw) ::tcsetattr(STDIN_FILENO, TCSANOW, &saved);
-  });
+  engine::RawStdin raw(tty && in_open);
   bool follow_size = tty && ::isatty(STDOUT_FILENO);
   if (follow_size) {
     struct sigaction sa {};
