@@ -12,7 +12,7 @@
 #include <cstdlib>
 #include <utility>
 
-#include "base/libcrypto.h"
+#include "base/sha256.h"
 #include "base/fs.h"
 
 namespace berth::content {
@@ -20,8 +20,7 @@ namespace berth::content {
 namespace internal {
 
 struct HashCtx {
-  EVP_MD_CTX* ctx = libcrypto().md_ctx_new();
-  ~HashCtx() { libcrypto().md_ctx_free(ctx); }
+  Sha256State state;
 };
 
 }  // namespace internal
@@ -38,30 +37,14 @@ bool is_lower_hex64(std::string_view s) {
 }
 
 Result<std::unique_ptr<internal::HashCtx>> new_hash() {
-  auto h = std::make_unique<internal::HashCtx>();
-  if (!h->ctx || libcrypto().digest_init_ex(h->ctx, libcrypto().sha256(), nullptr) != 1) {
-    return internal_error("initializing sha256");
-  }
-  return h;
+  return std::make_unique<internal::HashCtx>();
 }
 
 void hash_update(internal::HashCtx& h, std::string_view data) {
-  // EVP_DigestUpdate cannot fail for sha256 on an initialized context.
-  libcrypto().digest_update(h.ctx, data.data(), data.size());
+  h.state.update(data.data(), data.size());
 }
 
-std::string hash_final(internal::HashCtx& h) {
-  std::array<unsigned char, EVP_MAX_MD_SIZE> md{};
-  unsigned int len = 0;
-  libcrypto().digest_final_ex(h.ctx, md.data(), &len);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out(kPrefix);
-  for (unsigned i = 0; i < len; ++i) {
-    out += kHex[md[i] >> 4];
-    out += kHex[md[i] & 0xf];
-  }
-  return out;
-}
+std::string hash_final(internal::HashCtx& h) { return std::string(kPrefix) + h.state.finish_hex(); }
 
 std::string hex_of(const std::string& digest) { return digest.substr(kPrefix.size()); }
 
@@ -98,15 +81,18 @@ Result<std::vector<std::string>> dir_names(const std::string& path) {
 // Reads `fd` to its end, feeding each chunk to `sink`.
 template <typename Sink>
 Status read_all(int fd, Sink&& sink) {
-  std::vector<char> buf(1 << 20);
+  // Not zeroed: a page is touched (and faulted in) only when a read fills it, so a small blob
+  // costs a page or two, not 256 faults.
+  constexpr size_t kBuf = 1 << 20;
+  std::unique_ptr<char[]> buf(new char[kBuf]);
   while (true) {
-    ssize_t n = ::read(fd, buf.data(), buf.size());
+    ssize_t n = ::read(fd, buf.get(), kBuf);
     if (n < 0) {
       if (errno == EINTR) continue;
       return sys_error("read");
     }
     if (n == 0) return {};
-    BERTH_TRY(sink(std::string_view(buf.data(), static_cast<size_t>(n))));
+    BERTH_TRY(sink(std::string_view(buf.get(), static_cast<size_t>(n))));
   }
 }
 
@@ -132,7 +118,6 @@ Status validate_digest(std::string_view digest) {
 
 std::string sha256_digest(std::string_view data) {
   internal::HashCtx h;
-  libcrypto().digest_init_ex(h.ctx, libcrypto().sha256(), nullptr);
   hash_update(h, data);
   return hash_final(h);
 }

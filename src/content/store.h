@@ -38,7 +38,7 @@ Status validate_digest(std::string_view digest);
 std::string sha256_digest(std::string_view data);
 
 namespace internal {
-struct HashCtx;  // OpenSSL EVP state
+struct HashCtx;  // SHA-256 state
 }
 
 class ContentStore {

@@ -1,13 +1,12 @@
 #include "digest/digest.h"
 
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <unistd.h>
 
 #include <cstdlib>
 #include <utility>
 
-#include "base/libcrypto.h"
+#include "base/sha256.h"
 #include "base/fs.h"
 #include "base/strings.h"
 #include "base/unique_fd.h"
@@ -50,11 +49,6 @@ bool well_formed(std::string_view algorithm, std::string_view encoded) {
   return true;
 }
 
-[[noreturn]] void openssl_failed() {
-  // EVP digest calls fail only on allocation failure; there is no sensible recovery.
-  std::abort();
-}
-
 }  // namespace
 
 Result<Digest> Digest::parse(std::string_view s) {
@@ -84,40 +78,17 @@ std::string Digest::str() const {
 }
 
 struct Sha256::Ctx {
-  EVP_MD_CTX* md = nullptr;
-  ~Ctx() { libcrypto().md_ctx_free(md); }
+  Sha256State state;
 };
 
-Sha256::Sha256() : ctx_(std::make_unique<Ctx>()) {
-  ctx_->md = libcrypto().md_ctx_new();
-  if (ctx_->md == nullptr || libcrypto().digest_init_ex(ctx_->md, libcrypto().sha256(), nullptr) != 1) {
-    openssl_failed();
-  }
-}
-
+Sha256::Sha256() : ctx_(std::make_unique<Ctx>()) {}
 Sha256::~Sha256() = default;
 Sha256::Sha256(Sha256&&) noexcept = default;
 Sha256& Sha256::operator=(Sha256&&) noexcept = default;
 
-void Sha256::update(const void* data, size_t size) {
-  if (size == 0) return;
-  if (libcrypto().digest_update(ctx_->md, data, size) != 1) openssl_failed();
-}
+void Sha256::update(const void* data, size_t size) { ctx_->state.update(data, size); }
 
-Digest Sha256::finish() {
-  unsigned char sum[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  if (libcrypto().digest_final_ex(ctx_->md, sum, &len) != 1) openssl_failed();
-  if (libcrypto().digest_init_ex(ctx_->md, libcrypto().sha256(), nullptr) != 1) openssl_failed();
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string hex;
-  hex.reserve(2 * len);
-  for (unsigned int i = 0; i < len; ++i) {
-    hex.push_back(kHex[sum[i] >> 4]);
-    hex.push_back(kHex[sum[i] & 0xf]);
-  }
-  return Digest("sha256", std::move(hex));
-}
+Digest Sha256::finish() { return Digest("sha256", ctx_->state.finish_hex()); }
 
 Digest sha256_of(std::string_view data) {
   Sha256 h;

@@ -249,6 +249,7 @@ Result<uint64_t> prune_build_cache(Engine& engine, bool all) {
     BERTH_TRY(tx.commit());
   }
   BERTH_TRY(remove_all(path_join(engine.options().root, "build-file-digests")));
+  BERTH_TRY(remove_all(path_join(engine.options().root, "build-copy-manifests")));
   if (all) {
     std::string mounts = path_join(engine.options().root, "build-cache-mounts");
     auto du = disk_usage(mounts);

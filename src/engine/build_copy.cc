@@ -4,10 +4,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+
 #include "archive/archive.h"
 #include "base/fs.h"
 #include "base/strings.h"
 #include "build/cache_key.h"
+#include "engine/build_link.h"
 #include "engine/build_steps.h"
 #include "runtime/spec.h"
 
@@ -208,10 +211,35 @@ Status Builder::copy_step(Stage& s, const Instruction& ins, int n) {
   }
 
   BERTH_TRY(pin(from_top));
+  // A COPY of context paths links the files an earlier layer of the same COPY already holds
+  // (build_link.h). ADD (which may unpack), heredocs and --from copies write as before.
+  bool linkable = !add && from_id.empty() &&
+                  std::all_of(sources.begin(), sources.end(), [](const Source& src) {
+                    return src.heredoc.empty() && !src.url;
+                  });
+  std::string manifest_file;
+  std::optional<CopyManifest> donor;
+  CopyLinks links;
+  if (linkable) {
+    std::string family = build::cache_key({"", key_text, {}});
+    manifest_file = path_join(path_join(eng_.options().root, "build-copy-manifests"),
+                              family.substr(family.find(':') + 1));
+    links.digests = &digests_;
+    donor = CopyManifest::load(manifest_file);
+    if (donor) {
+      // The donor must stay while its files are linked: a build reference (pin) holds it.
+      auto layer = eng_.store().layers().get(donor->chain);
+      if (layer.ok() && *layer && pin(donor->chain).ok()) {
+        links.donor = UniqueFd(::open((*layer)->path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+        links.donor_manifest = &*donor;
+      }
+    }
+  }
   BERTH_ASSIGN_OR_RETURN(auto dst_lowers, lowers(st));
   LayerView dst_view(dst_lowers);
   CopyOptions co;
   co.skip = skip;
+  if (linkable) co.link = &links;
   if (auto c = build::flag_value(ins.flags, "chown")) {
     BERTH_ASSIGN_OR_RETURN(auto owner, build::expand_word(*c, v, esc));
     auto user = runtime::resolve_user(owner, dst_view.read("etc/passwd"), dst_view.read("etc/group"));
@@ -293,7 +321,7 @@ Status Builder::copy_step(Stage& s, const Instruction& ins, int n) {
         std::string t = dst_view.resolve(dest_rel, true);
         BERTH_TRY(make_parents(dst_view, root, t.empty() ? "x" : t + "/x"));
         std::string p = t.empty() ? root : path_join(root, t);
-        BERTH_TRY(copy_tree(src_view, src.rel, p, co));
+        BERTH_TRY(copy_tree(src_view, src.rel, p, co, t));
         // The destination directory keeps what it is in the image, or is a new 0755 one.
         auto existing = dst_view.find(t);
         if (!t.empty()) {
@@ -318,13 +346,17 @@ Status Builder::copy_step(Stage& s, const Instruction& ins, int n) {
       std::string t = into_dir ? dst_view.resolve(dest_rel, true) : target_for(name);
       if (into_dir) t = t.empty() ? name : t + "/" + name;
       BERTH_TRY(make_parents(dst_view, root, t));
-      BERTH_TRY(copy_tree(src_view, src.rel, path_join(root, t), co));
+      BERTH_TRY(copy_tree(src_view, src.rel, path_join(root, t), co, t));
     }
     return {};
   }();
   BERTH_TRY(copied);
   BERTH_ASSIGN_OR_RETURN(auto made, commit_dir(st, root, true));
   BERTH_TRY(cache_put(key, made));
+  if (linkable && !made.diff_id.empty()) {
+    // Only a cache: a failure to write it costs the next build its links, nothing else.
+    (void)CopyManifest{made.top_layer, std::move(links.written)}.save(manifest_file);
+  }
   apply(st, key, made, created_by);
   done(n);
   return {};

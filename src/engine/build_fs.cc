@@ -14,6 +14,8 @@
 #include "base/strings.h"
 #include "build/dockerignore.h"
 #include "engine/build_internal.h"
+#include "engine/build_link.h"
+#include "build/cache_key.h"
 
 namespace berth::engine::buildimpl {
 namespace {
@@ -57,10 +59,13 @@ Status copy_file(const std::string& from, const std::string& to, mode_t mode) {
 
 // copy_tree for a view of one dir (the context, or one layer): no lookups through layers, each
 // entry read relative to its directory's fd, contents copied in the kernel. About 9 system calls
-// per file instead of 25. `rel` (the source path, for opts.skip) grows as it descends.
+// per file instead of 25. `rel` (the source path, for opts.skip) grows as it descends; with
+// opts.link, so do `spath` (the source's host path, as the context's digests name it) and `drel`
+// (the entry's path in the layer), and the donor layer's directory is walked alongside.
 struct OneDirCopy {
   const CopyOptions& opts;
   std::string rel;
+  std::string spath, drel;
 
   Status failed(const char* what, const char* name) {
     return sys_error(std::string(what) + " " + (rel.empty() ? std::string(name) : rel));
@@ -87,11 +92,22 @@ struct OneDirCopy {
     }
   }
 
-  Status entry(int sfd, const char* sname, const struct stat& st, int dfd, const char* dname) {
+  static bool same_file(const struct stat& a, const struct stat& b) {
+    return a.st_ino == b.st_ino && a.st_size == b.st_size &&
+           a.st_mtim.tv_sec == b.st_mtim.tv_sec && a.st_mtim.tv_nsec == b.st_mtim.tv_nsec &&
+           a.st_ctim.tv_sec == b.st_ctim.tv_sec && a.st_ctim.tv_nsec == b.st_ctim.tv_nsec;
+  }
+
+  // `ddir` is the donor layer's directory that holds `donor_name` (the entry's counterpart), or
+  // -1 when there is none.
+  Status entry(int sfd, const char* sname, const struct stat& st, int dfd, const char* dname,
+               int ddir = -1, const char* donor_name = nullptr) {
     uid_t uid = opts.uid.value_or(st.st_uid);
     gid_t gid = opts.gid.value_or(st.st_gid);
     mode_t perm = opts.mode ? *opts.mode : (st.st_mode & 07777);
     struct timespec ts[2] = {st.st_atim, st.st_mtim};
+    CopyLinks* links = opts.link;
+    if (links) links->written.erase(drel);  // whatever this step wrote here before is replaced
     if (S_ISDIR(st.st_mode)) {
       struct stat existing;
       if (::fstatat(dfd, dname, &existing, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISDIR(existing.st_mode))
@@ -101,6 +117,9 @@ struct OneDirCopy {
       if (!s) return failed("open", sname);
       UniqueFd d(::openat(dfd, dname, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
       if (!d) return failed("open", dname);
+      UniqueFd donor;
+      if (ddir >= 0)
+        donor = UniqueFd(::openat(ddir, donor_name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
       std::vector<std::string> names;
       {
         int lfd = ::dup(s.get());
@@ -116,14 +135,24 @@ struct OneDirCopy {
         }
         ::closedir(dir);
       }
-      size_t rel_len = rel.size();
+      size_t rel_len = rel.size(), spath_len = spath.size(), drel_len = drel.size();
       for (const auto& n : names) {
         if (rel_len) rel += '/';
         rel += n;
         struct stat cst;
         if (::fstatat(s.get(), n.c_str(), &cst, AT_SYMLINK_NOFOLLOW) != 0) return failed("stat", "");
-        if (!is_whiteout(cst) && !(opts.skip && opts.skip(rel)))
-          BERTH_TRY(entry(s.get(), n.c_str(), cst, d.get(), n.c_str()));
+        if (!is_whiteout(cst) && !(opts.skip && opts.skip(rel))) {
+          if (links) {
+            spath += '/';
+            spath += n;
+            if (drel_len) drel += '/';
+            drel += n;
+          }
+          BERTH_TRY(entry(s.get(), n.c_str(), cst, d.get(), n.c_str(), donor ? donor.get() : -1,
+                          n.c_str()));
+          spath.resize(spath_len);
+          drel.resize(drel_len);
+        }
         rel.resize(rel_len);
       }
       if (::fchown(d.get(), uid, gid) != 0) return failed("chown", dname);
@@ -132,6 +161,15 @@ struct OneDirCopy {
       return {};
     }
     if (S_ISREG(st.st_mode)) {
+      std::optional<std::string> digest;
+      if (links && links->digests) {
+        digest = links->digests->get(spath, st);
+        // A linked inode is shared with the donor layer: nothing below may touch it.
+        if (digest && links->link(ddir, donor_name, drel, *digest, st, uid, gid, perm, dfd, dname)) {
+          links->written[drel] = *digest;
+          return {};
+        }
+      }
       UniqueFd in(::openat(sfd, sname, O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
       if (!in) return failed("open", sname);
       int o = ::openat(dfd, dname, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
@@ -146,6 +184,10 @@ struct OneDirCopy {
       if (::fchown(out.get(), uid, gid) != 0) return failed("chown", dname);
       if (::fchmod(out.get(), perm) != 0) return failed("chmod", dname);
       ::futimens(out.get(), ts);
+      // Recorded only when the source did not change while it was copied.
+      struct stat after;
+      if (digest && ::fstat(in.get(), &after) == 0 && same_file(after, st))
+        links->written[drel] = *digest;
       return {};
     }
     if (S_ISLNK(st.st_mode)) {
@@ -273,14 +315,29 @@ std::string LayerView::read(const std::string& rel) const {
 }
 
 Status copy_tree(const LayerView& view, const std::string& rel, const std::string& dest,
-                 const CopyOptions& opts) {
+                 const CopyOptions& opts, const std::string& dest_rel) {
   if (view.lowers().size() == 1) {
     std::string src = rel.empty() ? view.lowers()[0] : path_join(view.lowers()[0], rel);
     struct stat st;
     if (::lstat(src.c_str(), &st) != 0 || is_whiteout(st))
       return not_found("no such file or directory: " + rel);
-    OneDirCopy c{opts, rel};
-    return c.entry(AT_FDCWD, src.c_str(), st, AT_FDCWD, dest.c_str());
+    OneDirCopy c{opts, rel, "", ""};
+    if (!opts.link) return c.entry(AT_FDCWD, src.c_str(), st, AT_FDCWD, dest.c_str());
+    // The context's digests name files as hash_path walked them (no trailing '/').
+    c.spath = src;
+    while (c.spath.size() > 1 && c.spath.back() == '/') c.spath.pop_back();
+    c.drel = dest_rel;
+    UniqueFd parent;
+    std::string leaf = ".";
+    if (opts.link->donor) {
+      // The donor's counterpart of `dest_rel`, reached without following any symlink.
+      size_t slash = dest_rel.rfind('/');
+      if (!dest_rel.empty()) leaf = slash == std::string::npos ? dest_rel : dest_rel.substr(slash + 1);
+      parent = UniqueFd(open_dir_beneath(opts.link->donor.get(),
+                                         slash == std::string::npos ? "" : dest_rel.substr(0, slash)));
+    }
+    return c.entry(AT_FDCWD, src.c_str(), st, AT_FDCWD, dest.c_str(), parent ? parent.get() : -1,
+                   leaf.c_str());
   }
   auto e = view.find(rel);
   if (!e) return not_found("no such file or directory: " + rel);

@@ -44,15 +44,19 @@ class LayerView {
   std::vector<std::string> lowers_;
 };
 
+struct CopyLinks;  // engine/build_link.h
+
 struct CopyOptions {
   std::optional<uint32_t> uid, gid;          // --chown
   std::optional<mode_t> mode;                // --chmod
   std::function<bool(const std::string&)> skip;  // source rel paths to leave out (.dockerignore)
+  CopyLinks* link = nullptr;  // a copy from the context into a layer: link and record files
 };
 
-// Copies the entry `rel` of `view` (a tree) to host path `dest`.
+// Copies the entry `rel` of `view` (a tree) to host path `dest`, which is `dest_rel` in the
+// layer being made (for opts.link, which needs a view of one dir).
 Status copy_tree(const LayerView& view, const std::string& rel, const std::string& dest,
-                 const CopyOptions& opts);
+                 const CopyOptions& opts, const std::string& dest_rel = "");
 
 // Creates `rel`'s parent dirs under `staging`, each with the metadata it has in `view` (or 0755
 // root when new), so a layer never changes a directory it merely passes through.

@@ -605,3 +605,43 @@ DF
   run berth run --rm lazytar cat /app/link
   [ "$output" = "file 1" ]
 }
+
+@test "COPY links the unchanged files an earlier build of it holds: exact matches only, the same layer a full copy makes, and containers cannot write through" {
+  ctx links
+  mkdir -p src/d
+  for i in 1 2 3; do echo "content $i" > "src/d/f$i"; done
+  echo same > src/touched
+  chmod 0750 src/d/f3
+  printf 'FROM busybox\nCOPY src/ /app/\n' > Dockerfile
+  run berth build -q -t links .
+  expect_status 0
+  l1=$(berth image inspect --format '{{.GraphDriver.Data.UpperDir}}' links)
+  [ -f "$l1/app/d/f2" ]
+  echo changed > src/d/f1
+  touch -d '2002-02-02' src/touched  # mtime only: a copy, never a link to the old mtime
+  run berth build -q -t links .
+  expect_status 0
+  l2=$(berth image inspect --format '{{.GraphDriver.Data.UpperDir}}' links)
+  [ "$l1" != "$l2" ]
+  ino() { stat -c %i "$1"; }
+  [ "$(ino "$l1/app/d/f2")" = "$(ino "$l2/app/d/f2")" ]
+  [ "$(ino "$l1/app/d/f3")" = "$(ino "$l2/app/d/f3")" ]
+  [ "$(stat -c %a "$l2/app/d/f3")" = 750 ]
+  [ "$(ino "$l1/app/d/f1")" != "$(ino "$l2/app/d/f1")" ]
+  [ "$(ino "$l1/app/touched")" != "$(ino "$l2/app/touched")" ]
+  [ "$(date -r "$l2/app/touched" +%F)" = 2002-02-02 ]
+  # A container writing to a linked file changes its own copy, never the layers'.
+  run berth run --rm links sh -c 'echo more >> /app/d/f2; cat /app/d/f2'
+  [ "$output" = "$(printf 'content 2\nmore')" ]
+  [ "$(cat "$l1/app/d/f2")" = "content 2" ]
+  # The layer is the one a full copy makes: the same diff id once the cache and its manifests
+  # are gone
+  linked=$(berth image inspect --format '{{json .RootFS.Layers}}' links)
+  berth builder prune -f >/dev/null
+  [ ! -e "$BERTH_TEST_ROOT/build-copy-manifests" ]
+  run berth build -q --no-cache -t links-full .
+  expect_status 0
+  [ "$(berth image inspect --format '{{json .RootFS.Layers}}' links-full)" = "$linked" ]
+  # (the same diff on the same base is the same layer: the full copy found the linked one)
+  [ "$(berth image inspect --format '{{.GraphDriver.Data.UpperDir}}' links-full)" = "$l2" ]
+}

@@ -12,7 +12,6 @@
 #include <thread>
 #include <utility>
 
-#include "base/libcrypto.h"
 
 namespace berth::archive::internal {
 namespace {
@@ -293,33 +292,9 @@ locale_t locale_for(LocaleScope::Kind kind) {
 
 }  // namespace
 
-Sha256::Sha256() : ctx_(libcrypto().md_ctx_new()) {
-  // Only fails on allocation failure, like operator new.
-  if (!ctx_ || libcrypto().digest_init_ex(ctx_, libcrypto().sha256(), nullptr) != 1) std::abort();
-}
-Sha256::Sha256(Sha256&& o) noexcept : ctx_(std::exchange(o.ctx_, nullptr)) {}
-Sha256& Sha256::operator=(Sha256&& o) noexcept {
-  std::swap(ctx_, o.ctx_);
-  return *this;
-}
-Sha256::~Sha256() { libcrypto().md_ctx_free(ctx_); }
+void Sha256::update(std::string_view data) { state_.update(data.data(), data.size()); }
 
-void Sha256::update(std::string_view data) {
-  if (!data.empty()) libcrypto().digest_update(ctx_, data.data(), data.size());
-}
-
-std::string Sha256::finish() {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  libcrypto().digest_final_ex(ctx_, md, &len);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out = "sha256:";
-  for (unsigned i = 0; i < len; ++i) {
-    out += kHex[md[i] >> 4];
-    out += kHex[md[i] & 15];
-  }
-  return out;
-}
+std::string Sha256::finish() { return "sha256:" + state_.finish_hex(); }
 
 FdInput::FdInput(int fd) : fd_(fd), buf_(kBufSize) {}
 

@@ -12,23 +12,18 @@
 
 #include "archive/archive.h"
 #include "base/error.h"
-
-using EVP_MD_CTX = struct evp_md_ctx_st;
+#include "base/sha256.h"
 
 namespace berth::archive::internal {
 
 class Sha256 {
  public:
-  Sha256();
-  Sha256(Sha256&&) noexcept;
-  Sha256& operator=(Sha256&&) noexcept;
-  ~Sha256();
   void update(std::string_view data);
   // "sha256:<hex>". Ends the computation.
   std::string finish();
 
  private:
-  EVP_MD_CTX* ctx_ = nullptr;
+  Sha256State state_;
 };
 
 // Buffered reads from a borrowed fd, with a look-ahead for sniffing the compression.
