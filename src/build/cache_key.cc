@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -77,11 +78,13 @@ struct Walk {
       if (n < 0) return sys_error("readlink " + path);
       h.put(std::string_view(buf, static_cast<size_t>(n)));
     } else if (S_ISREG(st.st_mode)) {
-      std::optional<std::string> known = cache ? cache->get(path, st) : std::nullopt;
+      std::optional<std::string_view> known = cache ? cache->get(path, st) : std::nullopt;
+      std::string computed;
       if (!known) {
         BERTH_ASSIGN_OR_RETURN(auto d, sha256_file(path));
-        known = d.str();
-        if (cache) cache->put(path, st, *known);
+        computed = d.str();
+        if (cache) cache->put(path, st, computed);
+        known = computed;
       }
       h.put(*known);
     } else if (S_ISDIR(st.st_mode)) {
@@ -166,37 +169,36 @@ bool field(std::string_view& line, T& out) {
 FileDigestCache FileDigestCache::load(const std::string& path) {
   FileDigestCache c;
   c.file_ = path;
-  // One read of the whole file into a buffer of its size (it is a few hundred KB for thousands
-  // of files: growing a string as it is read cost more than the parse).
+  // Mapped, not read: the page cache's pages are used in place (a few faults for a few hundred
+  // KB, instead of a copy into fresh heap pages), and the entries point into the mapping. save()
+  // replaces the file by rename, so the mapped inode is never truncated under a reader.
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return c;
   std::unique_ptr<int, void (*)(int*)> close_fd(&fd, [](int* f) { ::close(*f); });
   struct stat st;
   if (::fstat(fd, &st) != 0 || st.st_size <= 0) return c;
-  std::unique_ptr<char[]> buf(new char[static_cast<size_t>(st.st_size)]);
-  size_t got = 0;
-  while (got < static_cast<size_t>(st.st_size)) {
-    ssize_t n = ::read(fd, buf.get() + got, static_cast<size_t>(st.st_size) - got);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    got += static_cast<size_t>(n);
-  }
-  std::string_view t(buf.get(), got);
+  size_t len = static_cast<size_t>(st.st_size);
+  void* m = ::mmap(nullptr, len, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+  if (m == MAP_FAILED) return c;
+  c.text_ = std::shared_ptr<const char>(static_cast<const char*>(m),
+                                        [len](const char* p) { ::munmap(const_cast<char*>(p), len); });
+  std::string_view t(c.text_.get(), len);
   c.entries_.reserve(static_cast<size_t>(std::count(t.begin(), t.end(), '\n')));
   while (!t.empty()) {
     size_t nl = t.find('\n');
+    if (nl == std::string_view::npos) break;  // a torn last line
     std::string_view line = t.substr(0, nl);
-    t = nl == std::string_view::npos ? std::string_view() : t.substr(nl + 1);
+    t.remove_prefix(nl + 1);
     // "<digest> <ino> <size> <mtime> <ctime> <path>"
     size_t sp = line.find(' ');
     if (sp == std::string_view::npos || sp == 0) continue;
     Entry e;
-    e.digest = std::string(line.substr(0, sp));
+    e.digest = line.substr(0, sp);
     line.remove_prefix(sp + 1);
     if (!field(line, e.ino) || !field(line, e.size) || !field(line, e.mtime) ||
         !field(line, e.ctime) || line.empty())
       continue;
-    c.entries_.insert_or_assign(std::string(line), std::move(e));
+    c.entries_.insert_or_assign(line, e);
   }
   return c;
 }
@@ -206,11 +208,16 @@ Status FileDigestCache::save() const {
   if (!dirty_ || file_.empty()) return {};
   std::string out;
   out.reserve(entries_.size() * 160);
+  std::string path;
   for (const auto& [p, e] : entries_) {
     struct stat st;
-    if (!e.seen && ::lstat(p.c_str(), &st) != 0) continue;  // gone: forget it
-    out += e.digest + " " + std::to_string(e.ino) + " " + std::to_string(e.size) + " " +
-           std::to_string(e.mtime) + " " + std::to_string(e.ctime) + " " + p + "\n";
+    path.assign(p);
+    if (!e.seen && ::lstat(path.c_str(), &st) != 0) continue;  // gone: forget it
+    out.append(e.digest);
+    out += ' ' + std::to_string(e.ino) + ' ' + std::to_string(e.size) + ' ' +
+           std::to_string(e.mtime) + ' ' + std::to_string(e.ctime) + ' ';
+    out.append(p);
+    out += '\n';
   }
   return atomic_write_file(file_, out, 0600);
 }
@@ -220,8 +227,8 @@ size_t FileDigestCache::size() const {
   return entries_.size();
 }
 
-std::optional<std::string> FileDigestCache::get(const std::string& path,
-                                                const struct stat& st) const {
+std::optional<std::string_view> FileDigestCache::get(const std::string& path,
+                                                     const struct stat& st) const {
   std::lock_guard lock(*mu_);
   auto it = entries_.find(path);
   if (it == entries_.end()) return std::nullopt;
@@ -237,8 +244,17 @@ void FileDigestCache::put(const std::string& path, const struct stat& st,
                           const std::string& digest) {
   if (path.find('\n') != std::string::npos) return;
   std::lock_guard lock(*mu_);
-  entries_[path] = Entry{digest, st.st_ino, static_cast<uint64_t>(st.st_size), nanos(st.st_mtim),
-                         nanos(st.st_ctim), true};
+  Entry e{std::string_view(), st.st_ino, static_cast<uint64_t>(st.st_size), nanos(st.st_mtim),
+          nanos(st.st_ctim), true};
+  auto it = entries_.find(path);
+  std::string_view key;
+  if (it != entries_.end()) {
+    key = it->first;
+  } else {
+    key = owned_->emplace_back(path);
+  }
+  e.digest = owned_->emplace_back(digest);
+  entries_.insert_or_assign(key, e);
   dirty_ = true;
 }
 

@@ -8,12 +8,14 @@
 #include <sys/stat.h>
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <unordered_map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/error.h"
@@ -42,19 +44,24 @@ class FileDigestCache {
   // Atomically, when something changed. Entries this process looked up or stored are kept
   // as they are; others are kept while their file still exists (one lstat each).
   Status save() const;
-  std::optional<std::string> get(const std::string& path, const struct stat& st) const;
+  // The digest ("sha256:<hex>") when `st` matches the entry; valid while the cache lives.
+  std::optional<std::string_view> get(const std::string& path, const struct stat& st) const;
   void put(const std::string& path, const struct stat& st, const std::string& digest);
   size_t size() const;
 
  private:
+  // Paths and digests are views into text_ (the file load mapped) or into owned_ (what put added):
+  // loading thousands of entries allocates one map node each and nothing else.
   struct Entry {
-    std::string digest;
+    std::string_view digest;
     uint64_t ino = 0, size = 0;
     int64_t mtime = 0, ctime = 0;
     mutable bool seen = false;  // used by this process: known to exist
   };
   std::string file_;
-  std::unordered_map<std::string, Entry> entries_;
+  std::shared_ptr<const char> text_;  // the loaded file, mapped
+  std::unique_ptr<std::deque<std::string>> owned_ = std::make_unique<std::deque<std::string>>();
+  std::unordered_map<std::string_view, Entry> entries_;
   bool dirty_ = false;
   std::unique_ptr<std::mutex> mu_ = std::make_unique<std::mutex>();
 };

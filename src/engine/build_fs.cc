@@ -161,12 +161,12 @@ struct OneDirCopy {
       return {};
     }
     if (S_ISREG(st.st_mode)) {
-      std::optional<std::string> digest;
+      std::optional<std::string_view> digest;
       if (links && links->digests) {
         digest = links->digests->get(spath, st);
         // A linked inode is shared with the donor layer: nothing below may touch it.
         if (digest && links->link(ddir, donor_name, drel, *digest, st, uid, gid, perm, dfd, dname)) {
-          links->written[drel] = *digest;
+          links->written[drel] = std::string(*digest);
           return {};
         }
       }
@@ -187,7 +187,7 @@ struct OneDirCopy {
       // Recorded only when the source did not change while it was copied.
       struct stat after;
       if (digest && ::fstat(in.get(), &after) == 0 && same_file(after, st))
-        links->written[drel] = *digest;
+        links->written[drel] = std::string(*digest);
       return {};
     }
     if (S_ISLNK(st.st_mode)) {

@@ -79,7 +79,7 @@ Status CopyManifest::save(const std::string& file) const {
 }
 
 bool CopyLinks::link(int donor_dir, const char* name, const std::string& rel,
-                     const std::string& digest, const struct stat& src, uint32_t uid, uint32_t gid,
+                     std::string_view digest, const struct stat& src, uint32_t uid, uint32_t gid,
                      uint32_t perm, int dfd, const char* dname) {
   if (donor_dir < 0 || !donor_manifest) return false;
   auto it = donor_manifest->digests.find(rel);

@@ -52,7 +52,7 @@ struct CopyLinks {
 
   // Links `name` (at layer path `rel`, whose parent dir in the donor is `donor_dir`) into
   // dfd/dname when the donor holds exactly that content with exactly `want`'s metadata.
-  bool link(int donor_dir, const char* name, const std::string& rel, const std::string& digest,
+  bool link(int donor_dir, const char* name, const std::string& rel, std::string_view digest,
             const struct stat& src, uint32_t uid, uint32_t gid, uint32_t perm, int dfd,
             const char* dname);
 };
