@@ -64,6 +64,7 @@ struct Walk {
   Hasher& h;
   const SkipFn& skip;
   FileDigestCache* cache;
+  const SkipFn& descend;
   std::string path, name;
 
   // `st` is the lstat of the entry at `path`; `dirfd`/`leaf` name it relative to its parent
@@ -106,6 +107,13 @@ struct Walk {
           if (name_len) name += '/';
           name += n;
           bool skipped = skip(name);
+          if (skipped && descend) {
+            struct stat dst;
+            bool dir = e->d_type == DT_DIR ||
+                       (e->d_type == DT_UNKNOWN && ::fstatat(fd, n, &dst, AT_SYMLINK_NOFOLLOW) == 0 &&
+                        S_ISDIR(dst.st_mode));
+            skipped = !(dir && descend(name));
+          }
           name.resize(name_len);
           if (skipped) continue;
         }
@@ -143,11 +151,11 @@ std::string cache_key(const CacheKeyInput& in) {
 }
 
 Result<std::string> hash_path(const std::string& path, const std::string& name,
-                              const SkipFn& skip, FileDigestCache* cache) {
+                              const SkipFn& skip, FileDigestCache* cache, const SkipFn& descend) {
   Hasher h;
   struct stat st;
   if (::lstat(path.c_str(), &st) != 0) return sys_error("stat " + path);
-  Walk w{h, skip, cache, path, name};
+  Walk w{h, skip, cache, descend, path, name};
   while (w.path.size() > 1 && w.path.back() == '/') w.path.pop_back();
   BERTH_TRY(w.entry(-1, nullptr, st));
   return h.finish();

@@ -66,9 +66,11 @@ class FileDigestCache {
   std::unique_ptr<std::mutex> mu_ = std::make_unique<std::mutex>();
 };
 
-// `skip(child_name)` leaves out entries (the .dockerignore'd ones) below a directory.
+// `skip(child_name)` leaves out entries (the .dockerignore'd ones) below a directory, except a
+// directory that `descend(child_name)` still opens (a `!` pattern may re-include below it).
 using SkipFn = std::function<bool(const std::string& name)>;
 Result<std::string> hash_path(const std::string& path, const std::string& name,
-                              const SkipFn& skip = {}, FileDigestCache* cache = nullptr);
+                              const SkipFn& skip = {}, FileDigestCache* cache = nullptr,
+                              const SkipFn& descend = {});
 
 }  // namespace berth::build

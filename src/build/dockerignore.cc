@@ -113,6 +113,14 @@ bool IgnoreMatcher::excluded(std::string_view rel) const {
   return out;
 }
 
+bool IgnoreMatcher::descend(std::string_view dir) const {
+  if (!has_exclusions_) return false;
+  std::string prefix = clean_path(dir) + "/";
+  for (const auto& p : patterns_)
+    if (p.negate && (p.text + "/").rfind(prefix, 0) == 0) return true;
+  return false;
+}
+
 bool has_glob(std::string_view s) { return s.find_first_of("*?[") != std::string_view::npos; }
 
 Result<bool> glob_match(std::string_view pattern, std::string_view name) {

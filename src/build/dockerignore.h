@@ -25,8 +25,11 @@ class IgnoreMatcher {
 
   // `rel` is a path relative to the context, '/'-separated, without a leading "./".
   bool excluded(std::string_view rel) const;
-  // True when some `!` pattern could re-include something below `dir` (so a walker must not
-  // skip an excluded directory wholesale).
+  // Whether a walker must still look inside the excluded directory `dir` because a `!` pattern
+  // may re-include something below it. Docker's rule (moby's and BuildKit's walkers): some `!`
+  // pattern's text, plus "/", starts with `dir` + "/". Docker then sends the directory itself,
+  // even when nothing below it is re-included.
+  bool descend(std::string_view dir) const;
   bool has_exclusions() const { return has_exclusions_; }
   bool empty() const { return patterns_.empty(); }
 

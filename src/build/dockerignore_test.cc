@@ -39,6 +39,19 @@ TEST(DockerIgnore, NegationLastMatchWins) {
   EXPECT_TRUE(x.has_exclusions());
 }
 
+TEST(DockerIgnore, DescendsIntoAnExcludedDirectoryOnlyForANegationBelowIt) {
+  auto x = m("build/\n!build/keep.txt\nlogs\n!**/*.log\n");
+  EXPECT_TRUE(x.excluded("build"));
+  EXPECT_FALSE(x.excluded("build/keep.txt"));
+  EXPECT_TRUE(x.excluded("build/out.bin"));
+  EXPECT_TRUE(x.descend("build"));
+  EXPECT_TRUE(x.descend("build/"));
+  EXPECT_FALSE(x.descend("buil"));  // a prefix of the name is not the directory
+  // Docker's rule looks at the pattern's text: a wildcard in front does not open a directory.
+  EXPECT_FALSE(x.descend("logs"));
+  EXPECT_FALSE(m("build\n").descend("build"));
+}
+
 TEST(DockerIgnore, CleansPatterns) {
   auto x = m("./a/../b//c\n");
   EXPECT_TRUE(x.excluded("b/c"));

@@ -14,6 +14,7 @@
 #include "base/strings.h"
 #include "build/cache_key.h"
 #include "digest/digest.h"
+#include "engine/build_history.h"
 #include "engine/build_steps.h"
 #include "image/changes.h"
 #include "image/import.h"
@@ -37,16 +38,6 @@ bool is_proxy_arg(const std::string& k) {
 std::string upper(std::string s) {
   for (auto& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   return s;
-}
-
-// Go's %q of a string, enough for history texts.
-std::string go_quote(const std::string& s) {
-  std::string o = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') o += '\\';
-    o += c;
-  }
-  return o + "\"";
 }
 
 void set_env(oci::RunConfig& rc, const std::string& k, const std::string& v) {
@@ -138,12 +129,6 @@ std::vector<std::string> shell_argv(const State& st, const std::string& command)
       st.cfg.config.shell ? *st.cfg.config.shell : std::vector<std::string>{"/bin/sh", "-c"};
   argv.push_back(command);
   return argv;
-}
-
-std::string quoted_list(const std::vector<std::string>& v) {
-  std::string o = "[";
-  for (size_t i = 0; i < v.size(); ++i) o += (i ? " " : "") + go_quote(v[i]);
-  return o + "]";
 }
 
 Builder::~Builder() {
@@ -286,13 +271,17 @@ build::Vars Builder::vars(const State& st) const {
   return v;
 }
 
-void Builder::add_history(State& st, const std::string& created_by, bool empty_layer) {
+void Builder::push_history(State& st, const std::string& created_by, bool empty_layer) {
   oci::HistoryEntry h;
   h.created = image::rfc3339(st.time);
   h.created_by = created_by;
   h.comment = "buildkit.dockerfile.v0";
   h.empty_layer = empty_layer;
   st.cfg.history.push_back(h);
+}
+
+void Builder::add_history(State& st, const std::string& created_by, bool empty_layer) {
+  push_history(st, created_by, empty_layer);
   st.key = build::cache_key({st.key, created_by, {}});
 }
 
@@ -407,16 +396,17 @@ Status Builder::metadata(State& st, const Instruction& ins) {
     add_history(st, "MAINTAINER " + ins.args, true);
   } else if (k == "expose") {
     BERTH_ASSIGN_OR_RETURN(auto ports, build::expand_words(ins.args, v, esc));
-    std::string text = "EXPOSE map[";
-    bool first = true;
+    // Go prints the map BuildKit records with its keys sorted.
+    std::vector<std::string> these;
     for (const auto& p : ports) {
       BERTH_ASSIGN_OR_RETURN(auto list, expose_ports(p));
       for (const auto& x : list) {
         add_sorted_unique(rc.exposed_ports, x);
-        text += (first ? "" : " ") + x + ":{}";
-        first = false;
+        add_sorted_unique(these, x);
       }
     }
+    std::string text = "EXPOSE map[";
+    for (size_t i = 0; i < these.size(); ++i) text += (i ? " " : "") + these[i] + ":{}";
     add_history(st, text + "]", true);
   } else if (k == "cmd" || k == "entrypoint") {
     std::vector<std::string> argv;
@@ -448,12 +438,12 @@ Status Builder::metadata(State& st, const Instruction& ins) {
       if (x.empty()) return build::parse_error(ins.line, "VOLUME specified can not be an empty string");
       add_sorted_unique(rc.volumes, x);
     }
-    add_history(st, "VOLUME " + quoted_list(vols), true);
+    add_history(st, "VOLUME " + plain_list(vols), true);
   } else if (k == "shell") {
     if (!ins.json || ins.json_args.empty())
       return build::parse_error(ins.line, "SHELL requires the arguments to be in JSON form");
     rc.shell = ins.json_args;
-    add_history(st, "SHELL " + quoted_list(ins.json_args), true);
+    add_history(st, "SHELL " + plain_list(ins.json_args), true);
   } else if (k == "stopsignal") {
     BERTH_ASSIGN_OR_RETURN(rc.stop_signal, build::expand_word(ins.args, v, esc));
     add_history(st, "STOPSIGNAL " + rc.stop_signal, true);
@@ -465,7 +455,8 @@ Status Builder::metadata(State& st, const Instruction& ins) {
       return build::parse_error(ins.line, trig + " isn't allowed as an ONBUILD trigger");
     std::string line = trig + (sp == std::string::npos ? "" : ins.args.substr(sp));
     rc.on_build.push_back(line);
-    add_history(st, "ONBUILD " + line, true);
+    // No history entry, as BuildKit: the trigger shows in the config's OnBuild only.
+    st.key = build::cache_key({st.key, "ONBUILD " + line, {}});
   } else if (k == "healthcheck") {
     BERTH_TRY(build::check_flags(ins, {"interval", "timeout", "start-period", "start-interval", "retries"}));
     oci::HealthConfig hc;
@@ -500,7 +491,7 @@ Status Builder::metadata(State& st, const Instruction& ins) {
       return build::parse_error(ins.line, "Unknown type \"" + kind + "\" in HEALTHCHECK (try CMD)");
     }
     rc.healthcheck = hc;
-    add_history(st, "HEALTHCHECK " + ins.args, true);
+    add_history(st, healthcheck_created_by(hc), true);
   } else {
     return internal_error("not a metadata instruction: " + k);
   }
@@ -513,6 +504,7 @@ Status Builder::dispatch(Stage& s, const Instruction& ins, int& op, int ops) {
   if (k != "run" && k != "copy" && k != "add" && k != "healthcheck" && k != "from" && !ins.flags.empty())
     BERTH_TRY(build::check_flags(ins, {}));
   if (k == "arg") {
+    std::string text = "ARG";  // the history names each ARG with its default, never a --build-arg
     for (const auto& w : build::split_words(ins.args, df_.escape)) {
       auto kv = split_once(w, '=');
       std::string name = kv.first;
@@ -520,17 +512,23 @@ Status Builder::dispatch(Stage& s, const Instruction& ins, int& op, int ops) {
       if (kv.found) {
         BERTH_ASSIGN_OR_RETURN(auto e, build::expand_word(kv.second, vars(st), df_.escape));
         val = e;
-      } else if (meta_args_.count(name)) {
-        val = meta_args_.at(name);
+        text += " " + name + "=" + e;
+      } else {
+        text += " " + name;
+        if (meta_args_.count(name)) val = meta_args_.at(name);
       }
       if (auto it = build_args_.find(name); it != build_args_.end()) {
         val = it->second;
         consumed_args_.insert(name);
       }
       st.declared_args.insert(name);
+      if (std::find(st.arg_order.begin(), st.arg_order.end(), name) == st.arg_order.end())
+        st.arg_order.push_back(name);
       if (val) st.args[name] = *val;
       st.key = build::cache_key({st.key, "ARG " + name + (val ? "=" + *val : ""), {}});
     }
+    // Recorded without touching the key, which already holds each value as it resolved.
+    push_history(st, text, true);
     return {};
   }
   auto step = [&] { return s.last_step = begin(step_title(s, ++op, ops, ins)); };

@@ -177,7 +177,9 @@ Status Builder::copy_step(Stage& s, const Instruction& ins, int n) {
       BERTH_ASSIGN_OR_RETURN(matches, glob(src_view, rel, skip));
     } else {
       std::string r = from_id.empty() ? rel : src_view.resolve(rel, true);
-      if ((r.empty() || src_view.find(r)) && !(skip && !r.empty() && skip(r))) matches.push_back(r);
+      if ((r.empty() || src_view.find(r)) &&
+          !(skip && !r.empty() && skip(r) && !ignore_.descend(r)))
+        matches.push_back(r);
     }
     if (matches.empty())
       return not_found("failed to compute cache key: failed to calculate checksum of ref: \"/" +
@@ -189,7 +191,8 @@ Status Builder::copy_step(Stage& s, const Instruction& ins, int n) {
         Result<std::string> h = [&] {
           Unlocked unlocked(*this);  // stats (and reads, of what changed) the context
           return build::hash_path(m.empty() ? req_.context_dir : path_join(req_.context_dir, m),
-                                  m, skip ? build::SkipFn(skip) : build::SkipFn(), &digests_);
+                                  m, skip ? build::SkipFn(skip) : build::SkipFn(), &digests_,
+                                  [&](const std::string& r) { return ignore_.descend(r); });
         }();
         if (!h.ok()) return std::move(h).error();
         inputs.push_back(*h);
@@ -201,8 +204,20 @@ Status Builder::copy_step(Stage& s, const Instruction& ins, int n) {
   std::string key_text = kw + "\n" + join(ins.flags, " ") + "\n" + join(words, "\n") + "\n" + dest_abs +
                          (dest_dir ? "/" : "") + "\nworkdir=" + workdir;
   std::string key = build::cache_key({st.key, key_text, inputs});
-  std::string created_by = kw + " " + join(ins.flags, " ") + (ins.flags.empty() ? "" : " ") +
-                           join(words, " ") + " " + dest + " # buildkit";
+  // BuildKit names --chown and --chmod (in that order) and no other flag.
+  std::string created_by = kw;
+  for (const char* f : {"chown", "chmod"})
+    if (auto val = build::flag_value(ins.flags, f)) created_by += std::string(" --") + f + "=" + *val;
+  // Sources first, then heredocs by name (unquoted), then the destination.
+  for (const auto& w : words)
+    if (w.rfind("<<", 0) != 0) created_by += " " + w;
+  for (const auto& w : words) {
+    if (w.rfind("<<", 0) != 0) continue;
+    std::string name = w.substr(w.find_first_not_of("<-"));
+    if (!name.empty() && (name[0] == '"' || name[0] == '\'')) name = name.substr(1, name.size() - 2);
+    created_by += " <<" + name;
+  }
+  created_by += " " + dest + " # buildkit";
   BERTH_ASSIGN_OR_RETURN(auto hit, cache_get(key));
   if (hit) {
     cached(n);
@@ -239,6 +254,7 @@ Status Builder::copy_step(Stage& s, const Instruction& ins, int n) {
   LayerView dst_view(dst_lowers);
   CopyOptions co;
   co.skip = skip;
+  if (skip) co.descend = [&](const std::string& r) { return ignore_.descend(r); };
   if (linkable) co.link = &links;
   if (auto c = build::flag_value(ins.flags, "chown")) {
     BERTH_ASSIGN_OR_RETURN(auto owner, build::expand_word(*c, v, esc));

@@ -141,7 +141,11 @@ struct OneDirCopy {
         rel += n;
         struct stat cst;
         if (::fstatat(s.get(), n.c_str(), &cst, AT_SYMLINK_NOFOLLOW) != 0) return failed("stat", "");
-        if (!is_whiteout(cst) && !(opts.skip && opts.skip(rel))) {
+        // An excluded directory that a `!` pattern may reach into is copied, as Docker does, with
+        // only what is not excluded below it (so maybe empty).
+        bool skipped = opts.skip && opts.skip(rel) &&
+                       !(S_ISDIR(cst.st_mode) && opts.descend && opts.descend(rel));
+        if (!is_whiteout(cst) && !skipped) {
           if (links) {
             spath += '/';
             spath += n;

@@ -50,6 +50,8 @@ struct CopyOptions {
   std::optional<uint32_t> uid, gid;          // --chown
   std::optional<mode_t> mode;                // --chmod
   std::function<bool(const std::string&)> skip;  // source rel paths to leave out (.dockerignore)
+  // Skipped directories still walked, as Docker does (a `!` pattern may reach below them).
+  std::function<bool(const std::string&)> descend;
   CopyLinks* link = nullptr;  // a copy from the context into a layer: link and record files
 };
 
@@ -82,6 +84,7 @@ struct State {
   std::string key;        // cache key chain
   build::Vars args;       // ARGs in scope, with values
   std::set<std::string> declared_args;
+  std::vector<std::string> arg_order;  // the stage's ARG names, first declaration first
   int64_t time = 0;       // unix nanos for the next history entry
   std::string name;       // stage name for progress ("stage-0" or its AS name)
   bool done = false;

@@ -15,6 +15,7 @@
 #include "base/strings.h"
 #include "build/cache_key.h"
 #include "digest/digest.h"
+#include "engine/build_history.h"
 #include "engine/build_steps.h"
 #include "engine/network.h"
 #include "runtime/caps.h"
@@ -232,7 +233,16 @@ Status Builder::run_step(Stage& s, const Instruction& ins, int n) {
   } else {
     argv = shell_argv(st, cmdline);
   }
-  std::string created_by = "RUN " + join(argv, " ") + " # buildkit";
+  // The stage's build args as the command saw them (an ENV of the same name wins), as BuildKit.
+  std::vector<std::pair<std::string, std::string>> arg_values;
+  for (const auto& name : st.arg_order) {
+    std::optional<std::string> v;
+    for (const auto& e : st.cfg.config.env)
+      if (auto kv = split_once(e, '='); kv.first == name) v = kv.second;
+    if (!v) v = st.args.count(name) ? st.args.at(name) : "";
+    arg_values.emplace_back(name, *v);
+  }
+  std::string created_by = run_created_by(arg_values, argv) + " # buildkit";
 
   // Environment: the image's, plus the ARGs in scope that ENV does not override, plus proxies.
   std::vector<std::string> env;
@@ -254,8 +264,10 @@ Status Builder::run_step(Stage& s, const Instruction& ins, int n) {
       inputs.push_back(other.ok() ? (*other)->state.key : m.from);
     } else if (m.type == "bind") {
       std::string src = build::clean_path("/" + m.source).substr(1);
-      BERTH_ASSIGN_OR_RETURN(auto h, build::hash_path(path_join(req_.context_dir, src), src,
-                                                      [&](const std::string& r) { return ignore_.excluded(r); }, &digests_));
+      BERTH_ASSIGN_OR_RETURN(
+          auto h, build::hash_path(path_join(req_.context_dir, src), src,
+                                   [&](const std::string& r) { return ignore_.excluded(r); },
+                                   &digests_, [&](const std::string& r) { return ignore_.descend(r); }));
       inputs.push_back(h);
     }
   }
@@ -374,6 +386,7 @@ Status Builder::run_step(Stage& s, const Instruction& ins, int n) {
       CopyOptions co;
       if (m.from.empty()) {
         co.skip = [&](const std::string& r) { return ignore_.excluded(r); };
+        co.descend = [&](const std::string& r) { return ignore_.descend(r); };
         BERTH_TRY_CTX(copy_tree(LayerView({req_.context_dir}), src, dest, co),
                       "mount source \"" + m.source + "\"");
       } else {

@@ -61,7 +61,9 @@ class Builder {
   Status dispatch(Stage& s, const build::Instruction& ins, int& op, int ops);
   Status metadata(State& st, const build::Instruction& ins);
   build::Vars vars(const State& st) const;  // ARGs in scope overlaid by ENV
+  // A history entry that also goes into the cache key chain (add_history), or not (push_history).
   void add_history(State& st, const std::string& created_by, bool empty_layer);
+  void push_history(State& st, const std::string& created_by, bool empty_layer);
   Result<Stage*> stage_by_name(const std::string& name);
   std::string step_title(const Stage& s, int op, int ops, const build::Instruction& ins) const;
 
@@ -126,7 +128,5 @@ class Builder {
 void kill_running_steps();
 // "/bin/sh -c" style: shell + [command].
 std::vector<std::string> shell_argv(const State& st, const std::string& command);
-// Docker's %q-ish list form for history: ["a" "b"].
-std::string quoted_list(const std::vector<std::string>& v);
 
 }  // namespace berth::engine::buildimpl
