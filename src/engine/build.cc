@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <functional>
 #include <iomanip>
 #include <sstream>
 #include <thread>
@@ -592,12 +593,36 @@ Status Builder::build_stage(Stage& s) {
 // failure stops the rest: stages not started never start, running RUNs are killed, and the
 // build fails with that first error (its step and stage are named in the progress). Called
 // with mu_ held, which each stage's thread holds too except in its slow sections.
-Status Builder::build_stages(size_t target, const std::vector<bool>& needed,
+Status Builder::check_stage_cycles(const std::vector<bool>& needed,
+                                   const std::vector<std::vector<size_t>>& deps) {
+  enum { kNew, kOnPath, kFinished };
+  std::vector<int> mark(stages_.size(), kNew);
+  std::function<Status(size_t)> visit = [&](size_t x) -> Status {
+    mark[x] = kOnPath;
+    for (size_t d : deps[x]) {
+      if (mark[d] == kOnPath) {
+        const Stage& s = stages_[d];
+        return invalid_argument("circular dependency detected on stage: " +
+                                (s.name.empty() ? std::to_string(s.index) : s.name));
+      }
+      if (mark[d] == kNew) BERTH_TRY(visit(d));
+    }
+    mark[x] = kFinished;
+    return {};
+  };
+  for (size_t x = 0; x < stages_.size(); ++x)
+    if (needed[x] && mark[x] == kNew) BERTH_TRY(visit(x));
+  return {};
+}
+
+Status Builder::build_stages(const std::vector<bool>& needed,
                              const std::vector<std::vector<size_t>>& deps) {
   enum { kWaiting, kRunning, kDone };
   std::vector<int> state(stages_.size(), kWaiting);
   size_t left = 0;
-  for (size_t x = 0; x <= target; ++x) left += needed[x] ? 1 : 0;
+  // A needed stage may come after the target (a --from may name a later stage).
+  const size_t last = stages_.size() - 1;
+  for (size_t x = 0; x <= last; ++x) left += needed[x] ? 1 : 0;
   // BERTH_BUILD_MAX_PARALLELISM caps it, as buildkitd's max-parallelism (1: one stage at a time).
   size_t limit = std::max(1u, std::thread::hardware_concurrency());
   if (const char* m = std::getenv("BERTH_BUILD_MAX_PARALLELISM"); m && std::atoi(m) > 0)
@@ -628,7 +653,7 @@ Status Builder::build_stages(size_t target, const std::vector<bool>& needed,
       // One stage ready and none running: nothing could run beside it (the others wait for it),
       // so it runs here, without a thread to start and wake (a chain of stages costs nothing).
       size_t count = 0, only = 0;
-      for (size_t x = 0; x <= target; ++x)
+      for (size_t x = 0; x <= last; ++x)
         if (ready(x)) ++count, only = x;
       if (count == 1) {
         state[only] = kRunning;
@@ -644,7 +669,7 @@ Status Builder::build_stages(size_t target, const std::vector<bool>& needed,
       }
     }
     if (!stop_) {
-      for (size_t x = 0; x <= target && running < limit; ++x) {
+      for (size_t x = 0; x <= last && running < limit; ++x) {
         if (!ready(x)) continue;
         state[x] = kRunning;
         ++running;
@@ -772,18 +797,19 @@ Result<BuildResult> Builder::run() {
       for (const auto& r : refs) {
         auto s = stage_by_name(r);
         if (!s.ok()) continue;
-        if ((*s)->index == static_cast<int>(x) && ins.keyword != "from")
+        size_t d = static_cast<size_t>((*s)->index);
+        if (d == x && ins.keyword != "from")
           return invalid_argument("circular dependency detected on stage: " + r);
-        if ((*s)->index < static_cast<int>(x)) {
-          todo.push_back(static_cast<size_t>((*s)->index));
-          deps[x].push_back(static_cast<size_t>((*s)->index));
+        // FROM names an earlier stage only (a later name is an image); --from and a mount's
+        // from= may name any stage, as in BuildKit, as long as the stages form no cycle.
+        if (d < x || (d > x && ins.keyword != "from")) {
+          todo.push_back(d);
+          deps[x].push_back(d);
         }
-        else if (ins.keyword != "from")
-          return invalid_argument("Dockerfile:" + std::to_string(ins.line) +
-                                  ": stage " + r + " is defined after it is used (circular dependency)");
       }
     }
   }
+  BERTH_TRY(check_stage_cycles(needed, deps));
 
   // Writers of new data hold the store lock shared (engine.cc): GC waits for this build.
   BERTH_ASSIGN_OR_RETURN(lock_, open_file(path_join(eng_.options().root, "store.lock"),
@@ -791,7 +817,7 @@ Result<BuildResult> Builder::run() {
   while (::flock(lock_.get(), LOCK_SH) < 0)
     if (errno != EINTR) return sys_error("locking the store");
 
-  BERTH_TRY(build_stages(target, needed, deps));
+  BERTH_TRY(build_stages(needed, deps));
 
   std::vector<std::string> unused;
   for (const auto& [k, v] : build_args_)

@@ -97,7 +97,7 @@ Status Builder::copy_step(Stage& s, const Instruction& ins, int n) {
     BERTH_ASSIGN_OR_RETURN(auto name, build::expand_word(*f, v, esc));
     skip = nullptr;
     auto other = stage_by_name(name);
-    if (other.ok() && (*other)->index < s.index) {
+    if (other.ok() && (*other)->index != s.index) {  // built first (Builder::run orders stages)
       if (!(*other)->state.done) return invalid_argument("stage " + name + " was not built");
       from_id = (*other)->state.key;
       src_lowers.clear();

@@ -54,9 +54,13 @@ class Builder {
   };
 
   // ---- driver (build.cc) ----
-  Status build_stages(size_t target, const std::vector<bool>& needed,
+  Status build_stages(const std::vector<bool>& needed,
                       const std::vector<std::vector<size_t>>& deps);
   Status build_stage(Stage& s);
+  // kInvalidArgument "circular dependency detected on stage: x" when the needed stages' --from
+  // references loop.
+  Status check_stage_cycles(const std::vector<bool>& needed,
+                            const std::vector<std::vector<size_t>>& deps);
   Status from(Stage& s, const build::Instruction& ins, int op, int ops);
   Status dispatch(Stage& s, const build::Instruction& ins, int& op, int ops);
   Status metadata(State& st, const build::Instruction& ins);

@@ -320,7 +320,7 @@ DF
   [ "$output" = "bbe9a6a ColorAI none yes" ]
 }
 
-@test "errors: a parse error names the line; a failing RUN names the step and its exit code" {
+@test "errors: a parse error names the line; a failing RUN names the step and its exit code; a missing secret, an unterminated heredoc, a --from loop; none leaves anything in the store" {
   ctx errors
   printf 'FROM busybox\nRUN true\nFOO bar\n' > Dockerfile
   run berth build .
@@ -332,6 +332,7 @@ DF
   [[ "$output" == *"dockerfile parse error on line 2: unknown flag: frm"* ]]
   printf 'FROM busybox\nENV A=1\nRUN echo failing && exit 3\n' > Dockerfile
   before=$(berth images -a -q | sort | tr '\n' ' ')
+  cache_before=$(berth system df --format '{{.Type}} {{.TotalCount}}' | grep 'Build Cache')
   run berth build -t failing .
   expect_status 1
   [[ "$output" == *"Dockerfile:3"* ]]
@@ -347,6 +348,28 @@ DF
   [[ "$output" == *"pull access denied"* ]]
   run berth build --platform linux/s390x-nope .
   expect_status 1
+  printf 'FROM busybox\nRUN <<EOF\necho never ends\n' > Dockerfile
+  run berth build .
+  expect_status 1
+  [[ "$output" == *"dockerfile parse error on line 2: unterminated heredoc EOF"* ]]
+  printf 'FROM busybox\nRUN --mount=type=secret,id=token,required=true cat /run/secrets/token\n' > Dockerfile
+  run berth build .
+  expect_status 1
+  [[ "$output" == *"secret token: not found"* ]]
+  # --from may name a later stage (as in BuildKit); a loop of them is refused before anything runs.
+  printf 'FROM busybox AS a\nRUN echo ran-a\nCOPY --from=b /x /x\nFROM busybox AS b\nCOPY --from=a /y /y\n' > Dockerfile
+  run berth build --progress=plain .
+  expect_status 1
+  [[ "$output" == *"circular dependency detected on stage: a"* ]]
+  not_ran ran-a
+  # None of these failures left an image, a layer or a cache row behind.
+  [ "$(berth images -a -q | sort | tr '\n' ' ')" = "$before" ]
+  [ "$(berth system df --format '{{.Type}} {{.TotalCount}}' | grep 'Build Cache')" = "$cache_before" ]
+  printf 'FROM busybox AS final\nCOPY --from=later /made /made\nFROM busybox AS later\nRUN echo forward > /made\n' > Dockerfile
+  run berth build -q -t forward .
+  expect_status 0
+  run berth run --rm forward cat /made
+  [ "$output" = forward ]
 }
 
 @test "Dockerfile features: heredocs, ENV expansion, .dockerignore, ADD of a tar, USER, -f - and a context on stdin" {
