@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
+#include <string_view>
 
 #include "archive/archive.h"
 #include "base/fs.h"
@@ -228,7 +230,10 @@ Status Builder::copy_step(Stage& s, const Instruction& ins, int n) {
   BERTH_TRY(pin(from_top));
   // A COPY of context paths links the files an earlier layer of the same COPY already holds
   // (build_link.h). ADD (which may unpack), heredocs and --from copies write as before.
-  bool linkable = !add && from_id.empty() &&
+  // BERTH_BUILD_COPY_LINKS=0 copies every file (the tests compare the two ways' layers).
+  const char* links_env = std::getenv("BERTH_BUILD_COPY_LINKS");
+  bool links_on = !(links_env && std::string_view(links_env) == "0");
+  bool linkable = links_on && !add && from_id.empty() &&
                   std::all_of(sources.begin(), sources.end(), [](const Source& src) {
                     return src.heredoc.empty() && !src.url;
                   });
@@ -256,6 +261,11 @@ Status Builder::copy_step(Stage& s, const Instruction& ins, int n) {
   co.skip = skip;
   if (skip) co.descend = [&](const std::string& r) { return ignore_.descend(r); };
   if (linkable) co.link = &links;
+  LayerLinks layer_links;
+  if (links_on && !from_id.empty() && !add) {
+    layer_links.chain = dst_lowers;
+    co.layer_links = &layer_links;
+  }
   if (auto c = build::flag_value(ins.flags, "chown")) {
     BERTH_ASSIGN_OR_RETURN(auto owner, build::expand_word(*c, v, esc));
     auto user = runtime::resolve_user(owner, dst_view.read("etc/passwd"), dst_view.read("etc/group"));

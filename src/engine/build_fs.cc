@@ -176,6 +176,10 @@ struct OneDirCopy {
       }
       UniqueFd in(::openat(sfd, sname, O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
       if (!in) return failed("open", sname);
+      // A shared inode: nothing below may touch it.
+      if (opts.layer_links &&
+          opts.layer_links->link(sfd, sname, in.get(), st, uid, gid, perm, dfd, dname))
+        return {};
       int o = ::openat(dfd, dname, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
       if (o < 0 && errno == EEXIST) {
         ::unlinkat(dfd, dname, 0);  // an earlier source of this step wrote it
@@ -325,6 +329,11 @@ Status copy_tree(const LayerView& view, const std::string& rel, const std::strin
     struct stat st;
     if (::lstat(src.c_str(), &st) != 0 || is_whiteout(st))
       return not_found("no such file or directory: " + rel);
+    if (opts.layer_links && opts.layer_links->in_chain(view.lowers()[0])) {
+      CopyOptions copied = opts;  // a layer of the destination's own chain: copy (LayerLinks)
+      copied.layer_links = nullptr;
+      return copy_tree(view, rel, dest, copied, dest_rel);
+    }
     OneDirCopy c{opts, rel, "", ""};
     if (!opts.link) return c.entry(AT_FDCWD, src.c_str(), st, AT_FDCWD, dest.c_str());
     // The context's digests name files as hash_path walked them (no trailing '/').
@@ -364,6 +373,12 @@ Status copy_tree(const LayerView& view, const std::string& rel, const std::strin
     return {};
   }
   if (S_ISREG(st.st_mode)) {
+    if (opts.layer_links && !opts.layer_links->in_chain(e->host_path)) {
+      UniqueFd in(::open(e->host_path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+      if (in && opts.layer_links->link(AT_FDCWD, e->host_path.c_str(), in.get(), st, uid, gid,
+                                       perm, AT_FDCWD, dest.c_str()))
+        return {};  // a shared inode: not chowned, chmodded or dated below
+    }
     BERTH_TRY(copy_file(e->host_path, dest, perm));
   } else if (S_ISLNK(st.st_mode)) {
     char buf[4096];

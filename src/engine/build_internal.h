@@ -44,7 +44,8 @@ class LayerView {
   std::vector<std::string> lowers_;
 };
 
-struct CopyLinks;  // engine/build_link.h
+struct CopyLinks;   // engine/build_link.h
+struct LayerLinks;  // engine/build_link.h
 
 struct CopyOptions {
   std::optional<uint32_t> uid, gid;          // --chown
@@ -53,6 +54,9 @@ struct CopyOptions {
   // Skipped directories still walked, as Docker does (a `!` pattern may reach below them).
   std::function<bool(const std::string&)> descend;
   CopyLinks* link = nullptr;  // a copy from the context into a layer: link and record files
+  // A copy from layer files (COPY --from) into a layer: link what would be copied unchanged.
+  // Never for a copy something may write to (a RUN's bind mount).
+  LayerLinks* layer_links = nullptr;
 };
 
 // Copies the entry `rel` of `view` (a tree) to host path `dest`, which is `dest_rel` in the

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -96,6 +97,34 @@ bool CopyLinks::link(int donor_dir, const char* name, const std::string& rel,
     ::unlinkat(dfd, dname, 0);  // an earlier source of this step wrote it
     if (::linkat(donor_dir, name, dfd, dname, 0) != 0) return false;
   }
+  ++linked;
+  return true;
+}
+
+bool LayerLinks::in_chain(const std::string& path) const {
+  for (const auto& d : chain)
+    if (path == d || (path.size() > d.size() && path.compare(0, d.size(), d) == 0 &&
+                      path[d.size()] == '/'))
+      return true;
+  return false;
+}
+
+bool LayerLinks::link(int sfd, const char* sname, int in, const struct stat& src, uint32_t uid,
+                      uint32_t gid, uint32_t perm, int dfd, const char* dname) {
+  if (!S_ISREG(src.st_mode) || src.st_uid != uid || src.st_gid != gid ||
+      (src.st_mode & 07777) != perm)
+    return false;
+  char names[1];
+  ssize_t n = ::flistxattr(in, names, 0);
+  if (n != 0) return false;  // attributes (or an error reading them): copied as a copy would
+  auto id = std::make_pair(static_cast<uint64_t>(src.st_dev), static_cast<uint64_t>(src.st_ino));
+  if (inodes.count(id)) return false;
+  if (::linkat(sfd, sname, dfd, dname, 0) != 0) {
+    if (errno != EEXIST) return false;  // EMLINK, EXDEV...: copy
+    ::unlinkat(dfd, dname, 0);          // an earlier source of this step wrote it
+    if (::linkat(sfd, sname, dfd, dname, 0) != 0) return false;
+  }
+  inodes.insert(id);
   ++linked;
   return true;
 }

@@ -16,8 +16,11 @@
 
 #include <cstdint>
 #include <optional>
+#include <set>
 #include <string>
 #include <unordered_map>
+#include <utility>
+#include <vector>
 
 #include "base/error.h"
 #include "base/unique_fd.h"
@@ -55,6 +58,27 @@ struct CopyLinks {
   bool link(int donor_dir, const char* name, const std::string& rel, std::string_view digest,
             const struct stat& src, uint32_t uid, uint32_t gid, uint32_t perm, int dfd,
             const char* dname);
+};
+
+// COPY --from a stage or an image: its source files are layer files already, which never
+// change, so a file the copy would give exactly the source's metadata (owner, mode, and no
+// extended attributes, which the copy does not carry) is linked instead of copied: no data is
+// written. Each source inode is linked once per step, so the new layer has no two paths on one
+// inode where a copy would have made two files (its tar, and so its diff id, are a copy's).
+// Files of a layer the image itself is made of (`chain`) are copied: linked, the container would
+// see two paths on one inode (and `export` a hard link) where Docker shows two files.
+struct LayerLinks {
+  std::vector<std::string> chain;                  // the destination's layer dirs
+  std::set<std::pair<uint64_t, uint64_t>> inodes;  // (dev, ino) linked by this step
+  uint64_t linked = 0;
+
+  // Whether `path` is, or is inside, one of the chain's layer dirs.
+  bool in_chain(const std::string& path) const;
+
+  // Links sfd/sname (open as `in`, stat `src`) to dfd/dname when the copy would give it
+  // uid:gid and `perm`; false: copy it.
+  bool link(int sfd, const char* sname, int in, const struct stat& src, uint32_t uid, uint32_t gid,
+            uint32_t perm, int dfd, const char* dname);
 };
 
 // An O_PATH fd of the directory `rel` under `root_fd`, every component opened with O_NOFOLLOW

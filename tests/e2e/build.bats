@@ -662,9 +662,46 @@ DF
   linked=$(berth image inspect --format '{{json .RootFS.Layers}}' links)
   berth builder prune -f >/dev/null
   [ ! -e "$BERTH_TEST_ROOT/build-copy-manifests" ]
-  run berth build -q --no-cache -t links-full .
+  BERTH_BUILD_COPY_LINKS=0 run berth build -q --no-cache -t links-full .
   expect_status 0
   [ "$(berth image inspect --format '{{json .RootFS.Layers}}' links-full)" = "$linked" ]
   # (the same diff on the same base is the same layer: the full copy found the linked one)
   [ "$(berth image inspect --format '{{.GraphDriver.Data.UpperDir}}' links-full)" = "$l2" ]
+}
+
+@test "COPY --from links the source layer's files when the copy would not change them, and copies the rest" {
+  ctx fromlinks
+  # The build stage's files come from a tar (fixed times, two names on one inode), so that a
+  # second build of it gives the same layer.
+  mkdir -p t/out
+  echo model > t/out/model.bin
+  echo cfg > t/out/cfg
+  ln t/out/cfg t/out/cfg-again
+  tar --mtime=@1700000000 --owner=0 --group=0 --numeric-owner -C t -cf files.tar out
+  printf 'FROM busybox AS build\nADD files.tar /\nFROM busybox\nCOPY --from=build /out/ /app/\nCOPY --from=build --chmod=0600 /out/model.bin /secret/model.bin\n' > Dockerfile
+  run berth build -q -t fromlinks .
+  expect_status 0
+  run berth build -q --target build -t fromlinks-build .
+  expect_status 0
+  src=$(berth image inspect --format '{{.GraphDriver.Data.UpperDir}}' fromlinks-build)
+  lower=$(berth image inspect --format '{{.GraphDriver.Data.LowerDir}}' fromlinks | cut -d: -f1)
+  top=$(berth image inspect --format '{{.GraphDriver.Data.UpperDir}}' fromlinks)
+  ino() { stat -c %i "$1"; }
+  # The first COPY's layer shares the model's inode with the build stage's layer...
+  [ "$(ino "$lower/app/model.bin")" = "$(ino "$src/out/model.bin")" ]
+  # ...and of two paths on one source inode, links one and copies the other, as a copy gives two
+  # files; the --chmod copy is a file of its own.
+  [ "$(ino "$lower/app/cfg")" != "$(ino "$lower/app/cfg-again")" ]
+  [ "$(ino "$top/secret/model.bin")" != "$(ino "$src/out/model.bin")" ]
+  [ "$(stat -c %a "$top/secret/model.bin")" = 600 ]
+  [ "$(stat -c %a "$src/out/model.bin")" = 644 ]
+  run berth run --rm fromlinks sh -c 'cat /app/model.bin /app/cfg-again; echo x >> /app/model.bin'
+  [ "$output" = "$(printf 'model\ncfg')" ]
+  [ "$(cat "$src/out/model.bin")" = model ]
+  # The layers are the ones a plain copy makes: the same diff ids when every file is copied.
+  layers=$(berth image inspect --format '{{json .RootFS.Layers}}' fromlinks)
+  berth builder prune -f >/dev/null
+  BERTH_BUILD_COPY_LINKS=0 run berth build -q --no-cache -t fromlinks-copied .
+  expect_status 0
+  [ "$(berth image inspect --format '{{json .RootFS.Layers}}' fromlinks-copied)" = "$layers" ]
 }
