@@ -114,6 +114,10 @@ bool LayerLinks::link(int sfd, const char* sname, int in, const struct stat& src
   if (!S_ISREG(src.st_mode) || src.st_uid != uid || src.st_gid != gid ||
       (src.st_mode & 07777) != perm)
     return false;
+  // Only an inode no other layer shares yet: so no chain can ever hold two layers with paths
+  // on it (the source's is kept out by in_chain, and a second link is refused here).
+  struct stat now;
+  if (::fstat(in, &now) != 0 || now.st_nlink != 1) return false;
   char names[1];
   ssize_t n = ::flistxattr(in, names, 0);
   if (n != 0) return false;  // attributes (or an error reading them): copied as a copy would

@@ -63,10 +63,11 @@ struct CopyLinks {
 // COPY --from a stage or an image: its source files are layer files already, which never
 // change, so a file the copy would give exactly the source's metadata (owner, mode, and no
 // extended attributes, which the copy does not carry) is linked instead of copied: no data is
-// written. Each source inode is linked once per step, so the new layer has no two paths on one
-// inode where a copy would have made two files (its tar, and so its diff id, are a copy's).
-// Files of a layer the image itself is made of (`chain`) are copied: linked, the container would
-// see two paths on one inode (and `export` a hard link) where Docker shows two files.
+// written. Only a source inode with one link is linked (once): so the new layer has no two
+// paths on one inode where a copy would have made two files (its tar, and so its diff id, are a
+// copy's), and no image can hold two layers that share one. Files of a layer the image itself is
+// made of (`chain`) are copied: linked, the container would see two paths on one inode (and
+// `export` a hard link) where Docker shows two files.
 struct LayerLinks {
   std::vector<std::string> chain;                  // the destination's layer dirs
   std::set<std::pair<uint64_t, uint64_t>> inodes;  // (dev, ino) linked by this step
