@@ -3,23 +3,16 @@
 
 #include <dirent.h>
 #include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
-#include <spawn.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <optional>
 
+#include "base/command.h"
 #include "base/fs.h"
-#include "base/scope_exit.h"
 #include "base/strings.h"
-#include "base/unique_fd.h"
-
-extern char** environ;
 
 namespace berth::gpu {
 namespace {
@@ -122,51 +115,19 @@ SmiRunner host_nvidia_smi(const std::string& root, std::chrono::milliseconds tim
       }
       if (prog.empty()) return not_found("no nvidia-smi in " + root + " to list MIG devices");
     }
-    int out[2];
-    if (::pipe2(out, O_CLOEXEC) < 0) return sys_error("pipe");
-    UniqueFd out_r(out[0]), out_w(out[1]);
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    ScopeExit destroy([&] { posix_spawn_file_actions_destroy(&fa); });
-    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_adddup2(&fa, out_w.get(), 1);
-    std::vector<char*> argv = {prog.data()};
-    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    pid_t pid;
-    if (int rc = ::posix_spawnp(&pid, prog.c_str(), &fa, nullptr, argv.data(), environ); rc != 0)
-      return Error(Code::kNotFound, "cannot run " + prog + " to list MIG devices", rc);
-    out_w.reset();
-    std::string text;
-    char buf[4096];
-    auto deadline = std::chrono::steady_clock::now() + timeout;
-    bool timed_out = false;
-    while (true) {
-      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-          deadline - std::chrono::steady_clock::now());
-      pollfd p{out_r.get(), POLLIN, 0};
-      int r = left.count() > 0 ? ::poll(&p, 1, static_cast<int>(left.count())) : 0;
-      if (r < 0 && errno == EINTR) continue;
-      if (r == 0) {
-        timed_out = true;
-        ::kill(pid, SIGKILL);
-        break;
-      }
-      ssize_t n = ::read(out_r.get(), buf, sizeof buf);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) break;
-      text.append(buf, static_cast<size_t>(n));
-    }
-    int status = 0;
-    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
-    if (timed_out)
+    std::vector<std::string> argv{prog};
+    argv.insert(argv.end(), args.begin(), args.end());
+    auto r = run_command(argv, timeout);
+    if (!r.ok() && r.error().code() == Code::kNotFound)
+      return Error(Code::kNotFound, "cannot run " + prog + " to list MIG devices", r.error().sys_errno());
+    if (!r.ok() && r.error().code() == Code::kUnavailable)
       return unavailable(prog + " " + join(args, " ") + " did not answer within " +
                          std::to_string(timeout.count()) + " ms");
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+    if (!r.ok()) return std::move(r).error();
+    if (r->status != 0)
       return failed_precondition(prog + " " + join(args, " ") + " failed (exit status " +
-                                 std::to_string(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status)) + ")");
-    return text;
+                                 std::to_string(r->status) + ")");
+    return r->out;
   };
 }
 
