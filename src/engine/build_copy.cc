@@ -12,6 +12,7 @@
 #include "base/fs.h"
 #include "base/strings.h"
 #include "build/cache_key.h"
+#include "engine/build_git.h"
 #include "engine/build_link.h"
 #include "engine/build_steps.h"
 #include "runtime/spec.h"
@@ -63,7 +64,7 @@ Status Builder::copy_step(Stage& s, const Instruction& ins, int n) {
   State& st = s.state;
   bool add = ins.keyword == "add";
   // --link is accepted and changes nothing: berth does not rebase cached layers onto new bases.
-  if (add) BERTH_TRY(build::check_flags(ins, {"chown", "chmod", "link", "checksum"}));
+  if (add) BERTH_TRY(build::check_flags(ins, {"chown", "chmod", "link", "checksum", "keep-git-dir"}));
   else BERTH_TRY(build::check_flags(ins, {"from", "chown", "chmod", "link"}));
   auto v = vars(st);
   char esc = df_.escape;
@@ -130,6 +131,8 @@ Status Builder::copy_step(Stage& s, const Instruction& ins, int n) {
     std::string heredoc;  // COPY <<EOF: the file's name
     std::string content;
     std::optional<Download> url;  // ADD <url>: the fetched file
+    std::optional<GitSource> git;  // ADD <git ref>: the repository, at `commit`
+    std::string commit;
   };
   std::optional<TempDir> downloads;
   std::optional<std::string> checksum;
@@ -139,6 +142,12 @@ Status Builder::copy_step(Stage& s, const Instruction& ins, int n) {
   }
   std::vector<Source> sources;
   std::vector<std::string> inputs;
+  bool keep_git_dir = false;
+  if (auto k = build::flag_value(ins.flags, "keep-git-dir")) {
+    if (*k != "true" && *k != "false" && !k->empty())
+      return build::parse_error(ins.line, "invalid --keep-git-dir value: " + *k);
+    keep_git_dir = *k != "false";
+  }
   for (const auto& w : words) {
     if (w.rfind("<<", 0) == 0) {
       std::string name = w.substr(w.find_first_not_of("<-"));
@@ -154,6 +163,18 @@ Status Builder::copy_step(Stage& s, const Instruction& ins, int n) {
       }
       continue;
     }
+    if (auto g = add ? parse_git_source(w) : std::nullopt) {
+      // As BuildKit: the ref is resolved on every build and the cache key is the commit, so an
+      // unchanged ref hits the cache without a clone.
+      BERTH_ASSIGN_OR_RETURN(auto commit, resolve_git_commit(*g));
+      if (checksum && commit.rfind(*checksum, 0) != 0)
+        return invalid_argument("expected checksum to match " + *checksum + ", got " + commit +
+                                " (ADD " + w + ")");
+      inputs.push_back("git\n" + g->url + "\n" + commit + "\n" + g->subdir + "\nkeep-git-dir=" +
+                       std::string(keep_git_dir ? "true" : "false"));
+      sources.push_back({"", "", "", std::nullopt, g, commit});
+      continue;
+    }
     if (add && (w.rfind("http://", 0) == 0 || w.rfind("https://", 0) == 0)) {
       // Fetched on every build, as BuildKit does: the cache key is the content's digest, so an
       // unchanged file still hits the cache and a changed one never does.
@@ -167,8 +188,6 @@ Status Builder::copy_step(Stage& s, const Instruction& ins, int n) {
       sources.push_back({"", "", "", std::move(dl)});
       continue;
     }
-    if (add && (w.rfind("git@", 0) == 0 || w.ends_with(".git")))
-      return unimplemented("ADD from a git repository (" + w + ") is not supported by berth yet");
     if (checksum) return invalid_argument("checksum can't be specified for non-HTTP(S) sources");
     std::string cleaned = build::clean_path("/" + w);
     std::string rel = cleaned == "/" ? "" : cleaned.substr(1);
@@ -293,11 +312,49 @@ Status Builder::copy_step(Stage& s, const Instruction& ins, int n) {
     std::string rel = dest_dir ? (dest_rel.empty() ? name : dest_rel + "/" + name) : dest_rel;
     return dst_view.resolve(rel, false);
   };
+  // A directory's contents copied into `t` (host path `p`): the destination directory keeps
+  // what it is in the image, or is a new 0755 one.
+  auto keep_dest_dir = [&](const std::string& t, const std::string& p) {
+    auto existing = dst_view.find(t);
+    if (!t.empty()) {
+      if (existing && S_ISDIR(existing->st.st_mode)) {
+        (void)::lchown(p.c_str(), existing->st.st_uid, existing->st.st_gid);
+        ::chmod(p.c_str(), existing->st.st_mode & 07777);
+      } else {
+        ::chmod(p.c_str(), co.mode.value_or(0755));
+      }
+    } else {
+      ::chmod(p.c_str(), 0755);
+      (void)::lchown(p.c_str(), 0, 0);
+    }
+  };
   // The copy into the staging dir reads the sources and the image's layers (never changed while
   // they are in use) and writes only that dir: the builder lock is not needed.
   Status copied = [&]() -> Status {
     Unlocked unlocked(*this);
     for (const auto& src : sources) {
+      if (src.git) {
+        // The repository's tree goes into the destination directory, owned by root unless
+        // --chown; .dockerignore does not apply (it is not the context).
+        if (!downloads) {
+          BERTH_ASSIGN_OR_RETURN(auto t, TempDir::create(eng_.store().tmp_dir(), "build-add-"));
+          downloads.emplace(std::move(t));
+        }
+        BERTH_ASSIGN_OR_RETURN(
+            auto tree, checkout_git(*src.git, src.commit,
+                                    path_join(downloads->path(), "git-" + std::to_string(&src - sources.data())),
+                                    keep_git_dir));
+        std::string t = dst_view.resolve(dest_rel, true);
+        BERTH_TRY(make_parents(dst_view, root, t.empty() ? "x" : t + "/x"));
+        CopyOptions gco;
+        gco.uid = co.uid;
+        gco.gid = co.gid;
+        gco.mode = co.mode;
+        std::string p = t.empty() ? root : path_join(root, t);
+        BERTH_TRY(copy_tree(LayerView({tree}), "", p, gco));
+        keep_dest_dir(t, p);
+        continue;
+      }
       if (src.url) {
         // Docker's rules for a fetched file: 0600 unless --chmod, never unpacked, dated by the
         // server's Last-Modified.
@@ -348,19 +405,7 @@ Status Builder::copy_step(Stage& s, const Instruction& ins, int n) {
         BERTH_TRY(make_parents(dst_view, root, t.empty() ? "x" : t + "/x"));
         std::string p = t.empty() ? root : path_join(root, t);
         BERTH_TRY(copy_tree(src_view, src.rel, p, co, t));
-        // The destination directory keeps what it is in the image, or is a new 0755 one.
-        auto existing = dst_view.find(t);
-        if (!t.empty()) {
-          if (existing && S_ISDIR(existing->st.st_mode)) {
-            (void)::lchown(p.c_str(), existing->st.st_uid, existing->st.st_gid);
-            ::chmod(p.c_str(), existing->st.st_mode & 07777);
-          } else {
-            ::chmod(p.c_str(), co.mode.value_or(0755));
-          }
-        } else {
-          ::chmod(p.c_str(), 0755);
-          (void)::lchown(p.c_str(), 0, 0);
-        }
+        keep_dest_dir(t, p);
         continue;
       }
       std::string name = basename(src.rel);

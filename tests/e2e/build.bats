@@ -711,3 +711,53 @@ DF
   expect_status 0
   [ "$(berth image inspect --format '{{json .RootFS.Layers}}' fromlinks-copied)" = "$layers" ]
 }
+
+@test "ADD <git ref>: a branch, a tag and a subdirectory from a local server, cached by commit, .git left out unless asked, a missing ref named" {
+  ctx addgit
+  local www="$BERTH_TEST_ROOT/gitwww" port repo="$BERTH_TEST_ROOT/gitwork"
+  mkdir -p "$www" "$repo/sub"
+  git -C "$repo" init -q -b main
+  echo "v1" > "$repo/VERSION"
+  printf '#!/bin/sh\necho hi\n' > "$repo/sub/run.sh"
+  chmod 755 "$repo/sub/run.sh"
+  git -C "$repo" add -A
+  GIT_COMMITTER_DATE='2024-01-02T03:04:05Z' git -C "$repo" -c user.name=t -c user.email=t@x commit -q -m one
+  git -C "$repo" tag v1
+  # Served as files over http ("dumb" http), which git reads after update-server-info.
+  git clone -q --bare "$repo" "$www/repo.git"
+  git -C "$www/repo.git" update-server-info
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  python3 -m http.server --bind 127.0.0.1 --directory "$www" "$port" >/dev/null 2>&1 &
+  HTTP_SERVER_PID=$!
+  for _ in $(seq 50); do curl -fs "http://127.0.0.1:$port/repo.git/info/refs" >/dev/null && break; sleep 0.1; done
+  local url="http://127.0.0.1:$port/repo.git"
+  cat > Dockerfile <<DF
+FROM busybox:latest
+ADD $url /src/
+ADD $url#v1:sub /tools/
+ADD --keep-git-dir=true $url#main /withgit/
+RUN ls -a /src /tools && stat -c '%a %Y' /tools/run.sh && test -d /withgit/.git && echo has-git
+DF
+  run berth build --progress=plain -t addgit:1 .
+  expect_status 0
+  [[ "$output" == *"755 1704164645"* ]]   # the commit's time on every file
+  [[ "$output" == *"has-git"* ]]
+  run berth run --rm addgit:1 sh -c 'cat /src/VERSION; ls -a /src; /tools/run.sh'
+  [ "$output" = "$(printf 'v1\n.\n..\nVERSION\nsub\nhi')" ]
+  # The same commits: all cached. A new commit on main: the steps that read main run again.
+  run berth build --progress=plain -t addgit:1 .
+  not_ran has-git
+  echo "v2" > "$repo/VERSION"
+  git -C "$repo" -c user.name=t -c user.email=t@x commit -q -am two
+  git -C "$repo" push -q "$www/repo.git" main
+  git -C "$www/repo.git" update-server-info
+  run berth build --progress=plain -t addgit:2 .
+  expect_status 0
+  ran has-git
+  run berth run --rm addgit:2 cat /src/VERSION
+  [ "$output" = v2 ]
+  printf 'FROM busybox:latest\nADD %s#no-such-branch /x/\n' "$url" > Dockerfile
+  run berth build -t addgit:3 .
+  expect_status 1
+  [[ "$output" == *"failed to resolve git ref no-such-branch"* ]]
+}
