@@ -9,6 +9,7 @@
 
 #include <csignal>
 #include <fstream>
+#include <set>
 
 #include "base/fs.h"
 #include "runtime/caps.h"
@@ -56,6 +57,13 @@ class ExecTest : public ::testing::Test {
       ::waitpid(init_, nullptr, 0);
     }
     if (cgroup_) (void)cgroup_->destroy();
+    // The shared parent goes too once empty (rmdir fails while another test's cgroup is in it).
+    if (auto layout = detect_cgroups(); layout.ok()) {
+      std::set<std::string> mounts;
+      for (const auto& [controller, mount] : layout->v1) mounts.insert(mount);
+      if (!layout->unified.empty()) mounts.insert(layout->unified);
+      for (const auto& m : mounts) ::rmdir(path_join(m, "berth-exec-test").c_str());
+    }
   }
 
   oci::RuntimeSpec spec_for(std::vector<std::string> args, RunOptions o = {}) {
