@@ -113,11 +113,30 @@ Result<std::string> resolve_git_commit(const GitSource& src) {
   return found;
 }
 
+namespace {
+
+// One commit, no history: what a smart server (git://, ssh, smart http) gives with a shallow
+// fetch. false when the server cannot (dumb http) or the ref has moved since it was resolved.
+bool fetch_one_commit(const GitSource& src, const std::string& commit, const std::string& dir) {
+  auto init = git({"init", "--quiet", dir});
+  if (!init.ok() || init->status != 0) return false;
+  std::string want = src.ref.empty() ? "HEAD" : src.ref;
+  auto fetch = git({"-C", dir, "fetch", "--quiet", "--depth=1", "--", src.url, want});
+  if (!fetch.ok() || fetch->status != 0) return false;
+  auto head = git({"-C", dir, "rev-parse", "FETCH_HEAD"});
+  return head.ok() && head->status == 0 && first_line(head->out) == commit;
+}
+
+}  // namespace
+
 Result<std::string> checkout_git(const GitSource& src, const std::string& commit,
                                  const std::string& dir, bool keep_git_dir) {
-  BERTH_ASSIGN_OR_RETURN(auto clone, git({"clone", "--quiet", "--no-checkout", "--", src.url, dir}));
-  if (clone.status != 0)
-    return unavailable("failed to clone " + src.url + ": " + first_line(clone.err));
+  if (!fetch_one_commit(src, commit, dir)) {
+    BERTH_TRY(remove_all(dir));
+    BERTH_ASSIGN_OR_RETURN(auto clone, git({"clone", "--quiet", "--no-checkout", "--", src.url, dir}));
+    if (clone.status != 0)
+      return unavailable("failed to clone " + src.url + ": " + first_line(clone.err));
+  }
   BERTH_ASSIGN_OR_RETURN(auto co, git({"-C", dir, "-c", "advice.detachedHead=false", "checkout",
                                        "--quiet", "--detach", commit}));
   if (co.status != 0)

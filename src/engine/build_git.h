@@ -26,8 +26,9 @@ std::optional<GitSource> parse_git_source(const std::string& s);
 // kNotFound "failed to resolve git ref ..." when the remote has no such ref.
 Result<std::string> resolve_git_commit(const GitSource& src);
 
-// Clones `src.url` into `dir` (which must not exist) and checks out `commit`, without .git
-// unless `keep_git_dir`. Every file and directory is dated by the commit's time, so the same
+// Fetches `commit` of `src.url` into `dir` (which must not exist) and checks it out, without
+// .git unless `keep_git_dir`: one commit by a shallow fetch where the server can serve one (the
+// kept .git is then shallow, as BuildKit's), else the whole history by a clone. Every file and directory is dated by the commit's time, so the same
 // commit gives the same layer. Returns the directory to copy: `dir`, or its `subdir`.
 Result<std::string> checkout_git(const GitSource& src, const std::string& commit,
                                  const std::string& dir, bool keep_git_dir);

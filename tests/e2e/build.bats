@@ -19,6 +19,7 @@ teardown_file() {
 # A test's local HTTP server (ADD <url>) is stopped even when the test fails.
 teardown() {
   if [ -n "${HTTP_SERVER_PID:-}" ]; then kill "$HTTP_SERVER_PID" 2>/dev/null || true; fi
+  if [ -n "${GIT_DAEMON_PID:-}" ]; then kill "$GIT_DAEMON_PID" 2>/dev/null || true; fi
 }
 
 # Whether a RUN printed $1 in this output (a `#5 0.123 <line>` progress line).
@@ -760,4 +761,19 @@ DF
   run berth build -t addgit:3 .
   expect_status 1
   [[ "$output" == *"failed to resolve git ref no-such-branch"* ]]
+  # A smart server (git daemon, git://) serves one commit: the kept .git is shallow. Over dumb
+  # http above the whole history came (two commits).
+  run berth run --rm addgit:2 sh -c 'ls /withgit/.git/shallow 2>&1'
+  [[ "$output" == *"No such file"* ]]
+  local gport
+  gport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  git daemon --listen=127.0.0.1 --port="$gport" --base-path="$www" --export-all --reuseaddr "$www" \
+    >/dev/null 2>&1 &
+  GIT_DAEMON_PID=$!
+  for _ in $(seq 50); do git ls-remote "git://127.0.0.1:$gport/repo.git" >/dev/null 2>&1 && break; sleep 0.1; done
+  printf 'FROM busybox:latest\nADD --keep-git-dir=true git://127.0.0.1:%s/repo.git#main /g/\n' "$gport" > Dockerfile
+  run berth build -q -t addgit:4 .
+  expect_status 0
+  run berth run --rm addgit:4 sh -c 'cat /g/VERSION; test -f /g/.git/shallow && echo shallow'
+  [ "$output" = "$(printf 'v2\nshallow')" ]
 }
