@@ -18,15 +18,21 @@ cleanup() {
   rm -rf "$tmp"
 }
 trap cleanup EXIT
+# The context as git stores it (0644 or 0755 files, 0755 directories) whatever the checkout's
+# umask, since COPY keeps modes.
+cp -a "$case_dir/context" "$tmp/context"
+find "$tmp/context" -type d -exec chmod 755 {} +
+find "$tmp/context" -type f -perm /111 -exec chmod 755 {} +
+find "$tmp/context" -type f ! -perm /111 -exec chmod 644 {} +
 args=()
 if [ -f "$case_dir/build-args" ]; then
   while IFS= read -r a; do [ -z "$a" ] || args+=(--build-arg "$a"); done <"$case_dir/build-args"
 fi
 [ ! -f "$case_dir/target" ] || args+=(--target "$(cat "$case_dir/target")")
 if [ -f "$case_dir/Dockerfile.base" ]; then
-  "${engine[@]}" build -q --network none -t conformance-base -f "$case_dir/Dockerfile.base" "$case_dir/context" >/dev/null
+  "${engine[@]}" build -q --network none -t conformance-base -f "$case_dir/Dockerfile.base" "$tmp/context" >/dev/null
 fi
-"${engine[@]}" build -q --network none -t "$name" "${args[@]}" -f "$case_dir/Dockerfile" "$case_dir/context" >/dev/null
+"${engine[@]}" build -q --network none -t "$name" "${args[@]}" -f "$case_dir/Dockerfile" "$tmp/context" >/dev/null
 "${engine[@]}" save -o "$tmp/image.tar" "$name"
 ctr=$("${engine[@]}" create "$name" sh)  # never started; an imported base has no CMD
 "${engine[@]}" export -o "$tmp/rootfs.tar" "$ctr"
