@@ -220,8 +220,9 @@ Status Builder::from(Stage& s, const Instruction& ins, int op, int ops) {
   int n = begin(title.substr(0, title.find("] ") + 2) + "FROM " + shown);
   s.last_step = n;
   auto img = eng_.store().resolve(base);
-  if (!img.ok() && img.error().code() == Code::kNotFound) {
-    // Not here: pull it, as `docker build` does (the registry client's rules and credentials).
+  if (req_.pull || (!img.ok() && img.error().code() == Code::kNotFound)) {
+    // Not here, or --pull: pull it, as `docker build` does (the registry client's rules and
+    // credentials); an image that is up to date is not downloaded again.
     PullRequest pr;
     pr.reference = base;
     auto pulled = pull_image(eng_, pr, [](const auto&...) {});

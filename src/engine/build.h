@@ -39,6 +39,9 @@ struct BuildRequest {
   std::vector<std::pair<std::string, std::string>> labels;
   std::string target;
   bool no_cache = false;
+  // --pull: every FROM image is pulled again, even when the store has it (a failed pull fails
+  // the build, as in Docker); without it only a missing image is pulled.
+  bool pull = false;
   std::vector<BuildSecret> secrets;
   std::string network = "default";  // default|host|none for RUN
   std::string platform;             // "" or the native linux/<arch>

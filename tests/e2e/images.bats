@@ -148,6 +148,38 @@ teardown_file() { berth_teardown_file; }
   berth rmi dangle:x
 }
 
+@test "system prune removes stopped containers, unused networks, dangling images and the build cache" {
+  berth import "$BUSYBOX_TAR" sp:base >/dev/null
+  id=$(berth create --name sp-stopped --network none sp:base true)
+  berth network create sp-net >/dev/null
+  berth import -c 'LABEL v=1' "$BUSYBOX_TAR" sp:dangle >/dev/null
+  berth import -c 'LABEL v=2' "$BUSYBOX_TAR" sp:dangle >/dev/null
+  local ctx="$BERTH_TEST_ROOT/spctx"
+  mkdir -p "$ctx"
+  echo x > "$ctx/f"
+  printf 'FROM sp:base\nCOPY f /f\n' > "$ctx/Dockerfile"
+  berth build -q -t sp:built "$ctx" >/dev/null
+  run berth system df --format '{{.Type}} {{.TotalCount}}'
+  [[ "$output" == *"Build Cache 1"* ]]
+  run berth system prune -f
+  expect_status 0
+  [[ "$output" == *"Deleted Containers:"*"$id"* ]]
+  [[ "$output" == *"Deleted Networks:"*"sp-net"* ]]
+  [[ "$output" == *"Deleted Images:"*"deleted: sha256:"* ]]
+  [[ "${lines[${#lines[@]}-1]}" == "Total reclaimed space: "* ]]
+  run berth ps -a -q --filter name=sp-stopped
+  [ -z "$output" ]
+  run berth network ls --format '{{.Name}}'
+  [[ "$output" != *sp-net* ]]
+  run berth images --filter dangling=true -q
+  [ -z "$output" ]
+  run berth system df --format '{{.Type}} {{.TotalCount}}'
+  [[ "$output" == *"Build Cache 0"* ]]
+  # Tagged images stay (no -a).
+  berth inspect sp:base sp:built >/dev/null
+  berth rmi sp:base sp:built sp:dangle >/dev/null
+}
+
 @test "the seeds' rmi \$(berth images -a -q) removes everything" {
   run bash -c "'$BERTH' --root '$BERTH_TEST_ROOT' rmi -f \$('$BERTH' --root '$BERTH_TEST_ROOT' images -a -q)"
   expect_status 0

@@ -197,6 +197,33 @@ manifest_digest() {  # REPO TAG [PORT]: the digest the registry serves for a tag
   [ "$output" = "[\"$P/busybox@$d\"]" ]
 }
 
+@test "build --pull takes the registry's newer base; without it the local one; an unreachable registry fails it" {
+  ensure_src
+  local ctx="$BERTH_TEST_ROOT/pullctx"
+  mkdir -p "$ctx"
+  # The registry gets V=2 under base:pull; the local tag is then moved to a V=1 image.
+  printf 'FROM busybox\nENV V=2\n' > "$ctx/Dockerfile"
+  berth build -q -t "$P/base:pull" "$ctx" >/dev/null
+  berth push -q "$P/base:pull" >/dev/null
+  printf 'FROM busybox\nENV V=1\n' > "$ctx/Dockerfile"
+  berth build -q -t "$P/base:pull" "$ctx" >/dev/null
+  printf 'FROM %s/base:pull\nRUN echo "v$V" > /v\n' "$P" > "$ctx/Dockerfile"
+  run berth build -q --network none -t pulled:local "$ctx"
+  expect_status 0
+  run berth run --rm --network none pulled:local cat /v
+  [ "$output" = v1 ]
+  run berth build -q --pull --network none -t pulled:fresh "$ctx"
+  expect_status 0
+  run berth run --rm --network none pulled:fresh cat /v
+  [ "$output" = v2 ]
+  # docker.io is blocked in this file's registries.conf: --pull of busybox must fail, not fall
+  # back to the local copy.
+  printf 'FROM busybox\n' > "$ctx/Dockerfile"
+  run berth build -q --pull "$ctx"
+  expect_status 1
+  [[ "$output" == *"failed to resolve source metadata for docker.io/library/busybox:latest"* ]]
+}
+
 @test "a missing tag fails with Docker's message and exit 1" {
   run berth pull "$P/busybox:nosuch"
   expect_status 1

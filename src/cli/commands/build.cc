@@ -125,6 +125,7 @@ void run_build(Cli& cli, BuildOpts& o) {
   req.tags = o.tags;
   req.target = o.target;
   req.no_cache = o.no_cache;
+  req.pull = o.pull;
   req.network = o.network;
   req.platform = o.platform;
   for (const auto& a : o.build_args) {

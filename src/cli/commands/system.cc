@@ -2,6 +2,8 @@
 #include <sys/utsname.h>
 
 #include "cli/commands/commands.h"
+#include "engine/build.h"
+#include "engine/network.h"
 #include "format/units.h"
 #include "oci/image.h"
 
@@ -36,16 +38,45 @@ void run_df(Cli& cli, const std::string& fmt) {
                  out);
 }
 
-void run_system_prune(Cli& cli, bool all, bool force) {
+// As `docker system prune`: stopped containers, unused networks, dangling (or with -a, unused)
+// images and the build cache, each listed as Docker lists it, then the space freed.
+void run_system_prune(Cli& cli, bool all, bool force, bool volumes) {
   std::string warning =
       "WARNING! This will remove:\n  - all stopped containers\n  - all networks not used by at "
-      "least one container\n  - all " +
+      "least one container\n" +
+      std::string(volumes ? "  - all anonymous volumes not used by at least one container\n" : "") +
+      "  - all " +
       std::string(all ? "images without at least one container associated to them"
                       : "dangling images") +
-      "\n  - unused build cache\n";
+      "\n  - " + (all ? "all build cache" : "unused build cache") + "\n";
   if (!force && !cli.confirm(warning)) return;
   auto eng = cli.engine();
   if (!eng.ok()) return cli.fail(eng.error());
+  uint64_t reclaimed = 0;
+  auto containers = (*eng)->prune_containers();
+  if (!containers.ok()) return cli.fail(containers.error());
+  if (!containers->empty()) {
+    cli.out << "Deleted Containers:\n";
+    for (const auto& id : *containers) cli.out << id << "\n";
+    cli.out << "\n";
+  }
+  auto networks = engine::prune_networks(**eng);
+  if (!networks.ok()) return cli.fail(networks.error());
+  if (!networks->empty()) {
+    cli.out << "Deleted Networks:\n";
+    for (const auto& n : *networks) cli.out << n << "\n";
+    cli.out << "\n";
+  }
+  if (volumes) {
+    auto vols = (*eng)->prune_volumes(false, {});
+    if (!vols.ok()) return cli.fail(vols.error());
+    if (!vols->events.empty()) {
+      cli.out << "Deleted Volumes:\n";
+      for (const auto& e : vols->events) cli.out << e.what << "\n";
+      cli.out << "\n";
+    }
+    reclaimed += vols->reclaimed;
+  }
   auto rep = (*eng)->prune_images(all, {});
   if (!rep.ok()) return cli.fail(rep.error());
   if (!rep->events.empty()) {
@@ -53,7 +84,11 @@ void run_system_prune(Cli& cli, bool all, bool force) {
     for (const auto& e : rep->events) cli.out << e.kind << ": " << e.what << "\n";
     cli.out << "\n";
   }
-  cli.out << "Total reclaimed space: " << format::human_size(static_cast<double>(rep->reclaimed))
+  reclaimed += rep->reclaimed;
+  auto cache = engine::prune_build_cache(**eng, all);
+  if (!cache.ok()) return cli.fail(cache.error());
+  reclaimed += *cache;
+  cli.out << "Total reclaimed space: " << format::human_size(static_cast<double>(reclaimed))
           << "\n";
 }
 
@@ -150,11 +185,15 @@ void register_system_commands(CLI::App& app, Cli& cli) {
   df->add_option("--format", *dfmt, "Format output using a custom template");
   df->callback([&cli, dfmt] { run_df(cli, *dfmt); });
 
-  auto pr = std::make_shared<std::pair<bool, bool>>();
+  struct PruneFlags {
+    bool all = false, force = false, volumes = false;
+  };
+  auto pr = std::make_shared<PruneFlags>();
   auto* prune = sys->add_subcommand("prune", "Remove unused data");
-  prune->add_flag("-a,--all", pr->first, "Remove all unused images not just dangling ones");
-  prune->add_flag("-f,--force", pr->second, "Do not prompt for confirmation");
-  prune->callback([&cli, pr] { run_system_prune(cli, pr->first, pr->second); });
+  prune->add_flag("-a,--all", pr->all, "Remove all unused images not just dangling ones");
+  prune->add_flag("-f,--force", pr->force, "Do not prompt for confirmation");
+  prune->add_flag("--volumes", pr->volumes, "Prune anonymous volumes");
+  prune->callback([&cli, pr] { run_system_prune(cli, pr->all, pr->force, pr->volumes); });
 
   auto repair = std::make_shared<bool>(false);
   auto* check = sys->add_subcommand(
