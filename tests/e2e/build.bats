@@ -488,12 +488,18 @@ DF
   [[ "$output" == 2023-11-14T22:13:20* ]]
 }
 
-@test "--output: an image archive berth load reads back, a root file system tar, a local tree" {
+@test "--output: an image archive berth load reads back, an OCI archive skopeo reads, a root file system tar, a local tree" {
   ctx output
   printf 'FROM busybox\nRUN echo out > /out.txt\n' > Dockerfile
-  run berth build -o type=docker,dest="$CTX/img.tar" -o type=tar,dest="$CTX/fs.tar" -o "$CTX/tree" -q .
+  run berth build -o type=docker,dest="$CTX/img.tar" -o type=tar,dest="$CTX/fs.tar" -o "$CTX/tree" \
+    -o type=oci,dest="$CTX/oci.tar" -q .
   expect_status 0
   id="$output"
+  # The OCI archive is one skopeo reads (its config is the image's).
+  tar -tf "$CTX/oci.tar" | grep -q '^oci-layout$'
+  run skopeo inspect --config "oci-archive:$CTX/oci.tar"
+  expect_status 0
+  [[ "$output" == *'"architecture"'* ]]
   tar -tf "$CTX/img.tar" | grep -q '^manifest.json$'
   tar -tf "$CTX/img.tar" | grep -q '^index.json$'
   tar -xOf "$CTX/fs.tar" out.txt | grep -qx out
