@@ -29,6 +29,9 @@ inline constexpr char kAttachStdinOnce = 'O';
 inline constexpr char kAttachKeepStdin = 'K';
 inline constexpr char kAttachResize = 'R';
 inline constexpr unsigned char kAttachExitStream = 4;
+// Set by start_detached in the monitor's environment ("<rows>x<cols>"): the terminal size of the
+// client that started it, given to a -t container's pty when it is made.
+inline constexpr const char* kConsoleSizeEnv = "BERTH_CONSOLE_SIZE";
 
 std::string attach_socket_path(const std::string& container_dir);
 // Written by `start -a` before it starts an -i container: berth-monitor then leaves the output

@@ -11,6 +11,8 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <regex>
 #include <thread>
 
@@ -19,6 +21,7 @@
 #include "base/log.h"
 #include "base/scope_exit.h"
 #include "base/strings.h"
+#include "engine/attach.h"
 #include "engine/container_state.h"
 #include "engine/engine.h"
 #include "engine/external_runtime.h"
@@ -424,8 +427,13 @@ Result<Engine::Started> Engine::start_process(ContainerRecord& c, const StdioFds
   lo.cgroup = st.cgroup.get();
   if (spec.process->terminal) {
     struct winsize ws {};
+    unsigned rows = 0, cols = 0;
     if (::ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_row && ws.ws_col)
       spec.process->console_size = oci::Box{ws.ws_row, ws.ws_col};
+    else if (const char* env = std::getenv(kConsoleSizeEnv);  // the monitor's (start_detached)
+             env && std::sscanf(env, "%ux%u", &rows, &cols) == 2 && rows && cols && rows < 65536 &&
+             cols < 65536)
+      spec.process->console_size = oci::Box{rows, cols};
   }
   auto net = attach_container_network(*this, c, spec);
   if (!net.ok()) {

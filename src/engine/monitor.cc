@@ -7,13 +7,16 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <cstring>
+#include <string_view>
 #include <thread>
+#include <vector>
 
 #include "base/fs.h"
 #include "base/log.h"
@@ -57,6 +60,20 @@ Status Engine::start_detached(const ContainerRecord& c) {
   int ready[2];
   if (::pipe2(ready, O_CLOEXEC) < 0) return sys_error("pipe");
   UniqueFd ready_r(ready[0]), ready_w(ready[1]);
+  // The monitor starts the container with /dev/null for stdio: a -t container's pty gets our
+  // terminal's size from here, so it has it before its first command runs (a resize sent when
+  // we attach could come after the shell's first `stty size`). Docker's client sends it with
+  // the create for the same reason.
+  std::string console_size;
+  struct winsize ws {};
+  if (::ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_row && ws.ws_col)
+    console_size = std::string(kConsoleSizeEnv) + "=" + std::to_string(ws.ws_row) + "x" +
+                   std::to_string(ws.ws_col);
+  std::vector<char*> envp;
+  for (char** e = environ; e && *e; ++e)
+    if (std::string_view(*e).rfind(std::string(kConsoleSizeEnv) + "=", 0) != 0) envp.push_back(*e);
+  if (!console_size.empty()) envp.push_back(console_size.data());
+  envp.push_back(nullptr);
   pid_t pid = ::fork();
   if (pid < 0) return sys_error("fork");
   if (pid == 0) {
@@ -71,7 +88,7 @@ Status Engine::start_detached(const ContainerRecord& c) {
     ::syscall(SYS_close_range, 4U, ~0U, 4U /* CLOSE_RANGE_CLOEXEC */);
     const char* argv[] = {"berth",          "--root",   opts_.root.c_str(), "--runroot",
                           opts_.runroot.c_str(), "monitor", c.id.c_str(),      nullptr};
-    ::execv("/proc/self/exe", const_cast<char* const*>(argv));
+    ::execve("/proc/self/exe", const_cast<char* const*>(argv), envp.data());
     ::_exit(127);
   }
   ready_w.reset();

@@ -187,4 +187,12 @@ assert d["Image"].startswith("sha256:")
   [[ "$output" == *"33 101"* ]]
   [[ "$output" == *"sum=42"* ]]
   [[ "$output" == *"exit 7" ]]
+  # The pty has the terminal's size before the container's first command runs (no resize can
+  # race a command that reads it at once).
+  for _ in 1 2 3; do
+    run python3 "$BERTH_SRC/tests/e2e/pty_run.py" 24 132 '' "$BERTH" --root "$BERTH_TEST_ROOT" \
+      run -it --rm myimagename:1.0 stty size
+    expect_status 0
+    [[ "$output" == *"24 132"* ]]
+  done
 }

@@ -16,6 +16,8 @@ import time
 rows, cols, typed, argv = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4:]
 pid, fd = pty.fork()
 if pid == 0:
+    # The size is set before berth starts, as a terminal's is (berth reads it at once).
+    fcntl.ioctl(1, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
     os.execv(argv[0], argv)
 fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
 time.sleep(0.5)  # let the shell print its prompt first
