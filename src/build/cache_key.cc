@@ -62,9 +62,8 @@ void put_meta(Hasher& h, const struct stat& st) {
 // Children are read relative to their directory's fd (one short lookup each, no full-path walk).
 struct Walk {
   Hasher& h;
-  const SkipFn& skip;
+  const IgnoreMatcher* ignore;
   FileDigestCache* cache;
-  const SkipFn& descend;
   std::string path, name;
 
   // `st` is the lstat of the entry at `path`; `dirfd`/`leaf` name it relative to its parent
@@ -103,16 +102,16 @@ struct Walk {
       while (auto* e = ::readdir(d)) {
         const char* n = e->d_name;
         if (n[0] == '.' && (n[1] == 0 || (n[1] == '.' && n[2] == 0))) continue;
-        if (skip) {
+        if (ignore && !ignore->empty()) {
           if (name_len) name += '/';
           name += n;
-          bool skipped = skip(name);
-          if (skipped && descend) {
+          bool skipped = ignore->excluded(name);
+          if (skipped && ignore->has_exclusions()) {
             struct stat dst;
             bool dir = e->d_type == DT_DIR ||
                        (e->d_type == DT_UNKNOWN && ::fstatat(fd, n, &dst, AT_SYMLINK_NOFOLLOW) == 0 &&
                         S_ISDIR(dst.st_mode));
-            skipped = !(dir && descend(name));
+            skipped = !(dir && ignore->descend(name));
           }
           name.resize(name_len);
           if (skipped) continue;
@@ -151,11 +150,11 @@ std::string cache_key(const CacheKeyInput& in) {
 }
 
 Result<std::string> hash_path(const std::string& path, const std::string& name,
-                              const SkipFn& skip, FileDigestCache* cache, const SkipFn& descend) {
+                              const IgnoreMatcher* ignore, FileDigestCache* cache) {
   Hasher h;
   struct stat st;
   if (::lstat(path.c_str(), &st) != 0) return sys_error("stat " + path);
-  Walk w{h, skip, cache, descend, path, name};
+  Walk w{h, ignore, cache, path, name};
   while (w.path.size() > 1 && w.path.back() == '/') w.path.pop_back();
   BERTH_TRY(w.entry(-1, nullptr, st));
   return h.finish();

@@ -9,7 +9,6 @@
 
 #include <cstdint>
 #include <deque>
-#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -19,6 +18,7 @@
 #include <vector>
 
 #include "base/error.h"
+#include "build/dockerignore.h"
 
 namespace berth::build {
 
@@ -66,11 +66,10 @@ class FileDigestCache {
   std::unique_ptr<std::mutex> mu_ = std::make_unique<std::mutex>();
 };
 
-// `skip(child_name)` leaves out entries (the .dockerignore'd ones) below a directory, except a
-// directory that `descend(child_name)` still opens (a `!` pattern may re-include below it).
-using SkipFn = std::function<bool(const std::string& name)>;
+// `ignore` (.dockerignore) leaves out the entries it excludes below `path`, named as `name` +
+// "/" + their path below it, except a directory it still descends into (IgnoreMatcher::descend).
 Result<std::string> hash_path(const std::string& path, const std::string& name,
-                              const SkipFn& skip = {}, FileDigestCache* cache = nullptr,
-                              const SkipFn& descend = {});
+                              const IgnoreMatcher* ignore = nullptr,
+                              FileDigestCache* cache = nullptr);
 
 }  // namespace berth::build

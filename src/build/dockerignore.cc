@@ -100,6 +100,7 @@ Result<IgnoreMatcher> IgnoreMatcher::from_patterns(const std::vector<std::string
 }
 
 bool IgnoreMatcher::excluded(std::string_view rel) const {
+  if (patterns_.empty()) return false;  // no .dockerignore: every entry of every walk asks
   std::string path = clean_path(rel);
   bool out = false;
   for (const auto& p : patterns_) {

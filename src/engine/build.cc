@@ -6,7 +6,6 @@
 
 #include <algorithm>
 #include <cstdlib>
-#include <functional>
 
 #include "base/fs.h"
 #include "base/strings.h"

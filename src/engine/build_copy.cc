@@ -24,7 +24,7 @@ using build::Instruction;
 
 // Expands a source pattern against a view, component by component (Go's filepath.Glob).
 Result<std::vector<std::string>> glob(const LayerView& view, const std::string& pattern,
-                                      const std::function<bool(const std::string&)>& skip) {
+                                      const build::IgnoreMatcher* ignore) {
   std::vector<std::string> cur{""};
   for (const auto& part : split(pattern, '/')) {
     if (part.empty() || part == ".") continue;
@@ -38,12 +38,19 @@ Result<std::vector<std::string>> glob(const LayerView& view, const std::string& 
       for (const auto& name : view.list(base)) {
         BERTH_ASSIGN_OR_RETURN(bool m, build::glob_match(part, name));
         std::string p = base.empty() ? name : base + "/" + name;
-        if (m && !(skip && skip(p))) next.push_back(p);
+        if (m && !(ignore && ignore->excluded(p))) next.push_back(p);
       }
     }
     cur = std::move(next);
   }
   return cur;
+}
+
+// The name of a heredoc source word: "<<EOF", "<<-EOF", "<<'EOF'" and "<<\"EOF\"" all name EOF.
+std::string heredoc_name(const std::string& word) {
+  std::string name = word.substr(word.find_first_not_of("<-"));
+  if (name.size() >= 2 && (name[0] == '"' || name[0] == '\'')) name = name.substr(1, name.size() - 2);
+  return name;
 }
 
 bool looks_like_archive(const std::string& path) {
@@ -95,10 +102,10 @@ Status Builder::copy_step(Stage& s, const Instruction& ins, int n) {
   // The source's top layer: read unpinned to find the sources and the cache key (a race with
   // `rmi` can only fail the step), pinned before the files are copied (cache miss).
   std::string from_top;
-  std::function<bool(const std::string&)> skip = [&](const std::string& r) { return ignore_.excluded(r); };
+  const build::IgnoreMatcher* ignore = &ignore_;  // the context's; none for another stage
   if (auto f = build::flag_value(ins.flags, "from")) {
     BERTH_ASSIGN_OR_RETURN(auto name, build::expand_word(*f, v, esc));
-    skip = nullptr;
+    ignore = nullptr;
     auto other = stage_by_name(name);
     if (other.ok() && (*other)->index != s.index) {  // built first (Builder::run orders stages)
       if (!(*other)->state.done) return invalid_argument("stage " + name + " was not built");
@@ -150,8 +157,7 @@ Status Builder::copy_step(Stage& s, const Instruction& ins, int n) {
   }
   for (const auto& w : words) {
     if (w.rfind("<<", 0) == 0) {
-      std::string name = w.substr(w.find_first_not_of("<-"));
-      if (!name.empty() && (name[0] == '"' || name[0] == '\'')) name = name.substr(1, name.size() - 2);
+      std::string name = heredoc_name(w);
       for (const auto& h : ins.heredocs) {
         if (h.name != name) continue;
         std::string content = h.content;
@@ -195,11 +201,11 @@ Status Builder::copy_step(Stage& s, const Instruction& ins, int n) {
       return invalid_argument("forbidden path outside the build context: " + w + " ()");
     std::vector<std::string> matches;
     if (build::has_glob(rel)) {
-      BERTH_ASSIGN_OR_RETURN(matches, glob(src_view, rel, skip));
+      BERTH_ASSIGN_OR_RETURN(matches, glob(src_view, rel, ignore));
     } else {
       std::string r = from_id.empty() ? rel : src_view.resolve(rel, true);
       if ((r.empty() || src_view.find(r)) &&
-          !(skip && !r.empty() && skip(r) && !ignore_.descend(r)))
+          !(ignore && !r.empty() && ignore->excluded(r) && !ignore->descend(r)))
         matches.push_back(r);
     }
     if (matches.empty())
@@ -212,8 +218,7 @@ Status Builder::copy_step(Stage& s, const Instruction& ins, int n) {
         Result<std::string> h = [&] {
           Unlocked unlocked(*this);  // stats (and reads, of what changed) the context
           return build::hash_path(m.empty() ? req_.context_dir : path_join(req_.context_dir, m),
-                                  m, skip ? build::SkipFn(skip) : build::SkipFn(), &digests_,
-                                  [&](const std::string& r) { return ignore_.descend(r); });
+                                  m, ignore, &digests_);
         }();
         if (!h.ok()) return std::move(h).error();
         inputs.push_back(*h);
@@ -232,12 +237,8 @@ Status Builder::copy_step(Stage& s, const Instruction& ins, int n) {
   // Sources first, then heredocs by name (unquoted), then the destination.
   for (const auto& w : words)
     if (w.rfind("<<", 0) != 0) created_by += " " + w;
-  for (const auto& w : words) {
-    if (w.rfind("<<", 0) != 0) continue;
-    std::string name = w.substr(w.find_first_not_of("<-"));
-    if (!name.empty() && (name[0] == '"' || name[0] == '\'')) name = name.substr(1, name.size() - 2);
-    created_by += " <<" + name;
-  }
+  for (const auto& w : words)
+    if (w.rfind("<<", 0) == 0) created_by += " <<" + heredoc_name(w);
   created_by += " " + dest + " # buildkit";
   BERTH_ASSIGN_OR_RETURN(auto hit, cache_get(key));
   if (hit) {
@@ -248,14 +249,14 @@ Status Builder::copy_step(Stage& s, const Instruction& ins, int n) {
 
   BERTH_TRY(pin(from_top));
   // A COPY of context paths links the files an earlier layer of the same COPY already holds
-  // (build_link.h). ADD (which may unpack), heredocs and --from copies write as before.
+  // (build_link.h); ADD (which may unpack or fetch) and heredocs write as before; a --from copy
+  // links its source layer's files (LayerLinks).
   // BERTH_BUILD_COPY_LINKS=0 copies every file (the tests compare the two ways' layers).
   const char* links_env = std::getenv("BERTH_BUILD_COPY_LINKS");
   bool links_on = !(links_env && std::string_view(links_env) == "0");
   bool linkable = links_on && !add && from_id.empty() &&
-                  std::all_of(sources.begin(), sources.end(), [](const Source& src) {
-                    return src.heredoc.empty() && !src.url;
-                  });
+                  std::all_of(sources.begin(), sources.end(),
+                              [](const Source& src) { return src.heredoc.empty(); });
   std::string manifest_file;
   std::optional<CopyManifest> donor;
   CopyLinks links;
@@ -277,11 +278,10 @@ Status Builder::copy_step(Stage& s, const Instruction& ins, int n) {
   BERTH_ASSIGN_OR_RETURN(auto dst_lowers, lowers(st));
   LayerView dst_view(dst_lowers);
   CopyOptions co;
-  co.skip = skip;
-  if (skip) co.descend = [&](const std::string& r) { return ignore_.descend(r); };
+  co.ignore = ignore;
   if (linkable) co.link = &links;
   LayerLinks layer_links;
-  if (links_on && !from_id.empty() && !add) {
+  if (links_on && !from_id.empty()) {  // (ADD has no --from)
     layer_links.chain = dst_lowers;
     co.layer_links = &layer_links;
   }

@@ -13,15 +13,22 @@
 #include "base/unique_fd.h"
 #include "base/strings.h"
 #include "build/dockerignore.h"
+#include "build/cache_key.h"
 #include "engine/build_internal.h"
 #include "engine/build_link.h"
-#include "build/cache_key.h"
 
 namespace berth::engine::buildimpl {
 namespace {
 
 bool is_whiteout(const struct stat& st) {
   return S_ISCHR(st.st_mode) && st.st_rdev == makedev(0, 0);
+}
+
+// Whether a copy leaves out the source entry `rel`. An excluded directory that a `!` pattern may
+// reach into is copied, as Docker does, with only what is not excluded below it (maybe nothing).
+bool ignored(const CopyOptions& opts, const std::string& rel, const struct stat& st) {
+  return opts.ignore && opts.ignore->excluded(rel) &&
+         !(S_ISDIR(st.st_mode) && opts.ignore->descend(rel));
 }
 
 bool is_opaque(const std::string& path) {
@@ -59,7 +66,7 @@ Status copy_file(const std::string& from, const std::string& to, mode_t mode) {
 
 // copy_tree for a view of one dir (the context, or one layer): no lookups through layers, each
 // entry read relative to its directory's fd, contents copied in the kernel. About 9 system calls
-// per file instead of 25. `rel` (the source path, for opts.skip) grows as it descends; with
+// per file instead of 25. `rel` (the source path, for opts.ignore) grows as it descends; with
 // opts.link, so do `spath` (the source's host path, as the context's digests name it) and `drel`
 // (the entry's path in the layer), and the donor layer's directory is walked alongside.
 struct OneDirCopy {
@@ -141,10 +148,7 @@ struct OneDirCopy {
         rel += n;
         struct stat cst;
         if (::fstatat(s.get(), n.c_str(), &cst, AT_SYMLINK_NOFOLLOW) != 0) return failed("stat", "");
-        // An excluded directory that a `!` pattern may reach into is copied, as Docker does, with
-        // only what is not excluded below it (so maybe empty).
-        bool skipped = opts.skip && opts.skip(rel) &&
-                       !(S_ISDIR(cst.st_mode) && opts.descend && opts.descend(rel));
+        bool skipped = ignored(opts, rel, cst);
         if (!is_whiteout(cst) && !skipped) {
           if (links) {
             spath += '/';
@@ -364,7 +368,10 @@ Status copy_tree(const LayerView& view, const std::string& rel, const std::strin
     if (::mkdir(dest.c_str(), 0700) != 0 && errno != EEXIST) return sys_error("mkdir " + dest);
     for (const auto& n : view.list(rel)) {
       std::string child = rel.empty() ? n : rel + "/" + n;
-      if (opts.skip && opts.skip(child)) continue;
+      if (opts.ignore) {
+        auto ce = view.find(child);
+        if (ce && ignored(opts, child, ce->st)) continue;
+      }
       BERTH_TRY(copy_tree(view, child, path_join(dest, n), opts));
     }
     if (::lchown(dest.c_str(), uid, gid) != 0) return sys_error("chown " + dest);

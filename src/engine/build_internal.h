@@ -4,7 +4,6 @@
 #include <sys/stat.h>
 
 #include <chrono>
-#include <functional>
 #include <map>
 #include <optional>
 #include <ostream>
@@ -50,9 +49,9 @@ struct LayerLinks;  // engine/build_link.h
 struct CopyOptions {
   std::optional<uint32_t> uid, gid;          // --chown
   std::optional<mode_t> mode;                // --chmod
-  std::function<bool(const std::string&)> skip;  // source rel paths to leave out (.dockerignore)
-  // Skipped directories still walked, as Docker does (a `!` pattern may reach below them).
-  std::function<bool(const std::string&)> descend;
+  // .dockerignore for copies from the context: the source paths it excludes are left out, except
+  // the directories it still descends into (IgnoreMatcher::descend), copied with what is kept.
+  const build::IgnoreMatcher* ignore = nullptr;
   CopyLinks* link = nullptr;  // a copy from the context into a layer: link and record files
   // A copy from layer files (COPY --from) into a layer: link what would be copied unchanged.
   // Never for a copy something may write to (a RUN's bind mount).

@@ -32,7 +32,7 @@ class BuildLinkTest : public ::testing::Test {
   // copy, linking from `donor` (a layer dir and its manifest) where it can.
   CopyLinks copy(const std::string& name, const std::string& donor_dir = "",
                  const CopyManifest* donor = nullptr) {
-    EXPECT_TRUE(build::hash_path(ctx_ + "/src", "src", {}, &digests_).ok());
+    EXPECT_TRUE(build::hash_path(ctx_ + "/src", "src", nullptr, &digests_).ok());
     CopyLinks links;
     links.digests = &digests_;
     if (donor) {

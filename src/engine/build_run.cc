@@ -235,12 +235,10 @@ Status Builder::run_step(Stage& s, const Instruction& ins, int n) {
   }
   // The stage's build args as the command saw them (an ENV of the same name wins), as BuildKit.
   std::vector<std::pair<std::string, std::string>> arg_values;
+  auto in_scope = vars(st);
   for (const auto& name : st.arg_order) {
-    std::optional<std::string> v;
-    for (const auto& e : st.cfg.config.env)
-      if (auto kv = split_once(e, '='); kv.first == name) v = kv.second;
-    if (!v) v = st.args.count(name) ? st.args.at(name) : "";
-    arg_values.emplace_back(name, *v);
+    auto it = in_scope.find(name);
+    arg_values.emplace_back(name, it == in_scope.end() ? "" : it->second);
   }
   std::string created_by = run_created_by(arg_values, argv) + " # buildkit";
 
@@ -264,10 +262,8 @@ Status Builder::run_step(Stage& s, const Instruction& ins, int n) {
       inputs.push_back(other.ok() ? (*other)->state.key : m.from);
     } else if (m.type == "bind") {
       std::string src = build::clean_path("/" + m.source).substr(1);
-      BERTH_ASSIGN_OR_RETURN(
-          auto h, build::hash_path(path_join(req_.context_dir, src), src,
-                                   [&](const std::string& r) { return ignore_.excluded(r); },
-                                   &digests_, [&](const std::string& r) { return ignore_.descend(r); }));
+      BERTH_ASSIGN_OR_RETURN(auto h, build::hash_path(path_join(req_.context_dir, src), src,
+                                                      &ignore_, &digests_));
       inputs.push_back(h);
     }
   }
@@ -385,8 +381,7 @@ Status Builder::run_step(Stage& s, const Instruction& ins, int n) {
       std::string dest = path_join(path_join(work.path(), "mounts"), std::to_string(idx));
       CopyOptions co;
       if (m.from.empty()) {
-        co.skip = [&](const std::string& r) { return ignore_.excluded(r); };
-        co.descend = [&](const std::string& r) { return ignore_.descend(r); };
+        co.ignore = &ignore_;
         BERTH_TRY_CTX(copy_tree(LayerView({req_.context_dir}), src, dest, co),
                       "mount source \"" + m.source + "\"");
       } else {
